@@ -1,0 +1,39 @@
+import type { ExecutionRequest, Language } from './execution-request.js';
+import type { ExecutionResult } from './execution-result.js';
+
+export type IsolationLevel = 'process' | 'worker' | 'wasm' | 'in-process';
+export type NetworkIsolation = 'namespace' | 'guard' | 'none' | 'no-network-api';
+
+export interface BackendCapabilities {
+  languages: Language[];
+  /** What separates the code from the host. */
+  isolation: IsolationLevel;
+  /** How outbound network is prevented. */
+  networkIsolation: NetworkIsolation;
+  /** Whether the backend meters deterministic fuel. */
+  fuel: boolean;
+  /** Whether the code may use Node APIs (`require`, `process`, `Buffer`, ...). */
+  nodeApis: boolean;
+  /** How many executions this backend runs at once before queueing internally. */
+  maxConcurrency: number;
+}
+
+export interface BackendHealth {
+  healthy: boolean;
+  /** Human-readable reason when unhealthy, or a short status. */
+  message?: string;
+  /** Backend-specific gauges and counters (pool size, cache hits, crashes, ...). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A sandbox backend. `execute` never throws for the code's own failures: those are results.
+ * It throws only when the request is invalid (`InvalidRequestError`) or the host is broken.
+ */
+export interface Backend {
+  readonly name: string;
+  capabilities(): BackendCapabilities;
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
+  health(): Promise<BackendHealth>;
+  close(): Promise<void>;
+}

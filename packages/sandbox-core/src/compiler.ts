@@ -1,0 +1,25 @@
+export interface CompileOptions {
+  /** `static`: one self-contained module; `dynamic`: bytecode-only module linked against a shared engine. */
+  mode?: 'static' | 'dynamic';
+  /** File name used in error messages and stack traces. */
+  filename?: string;
+}
+
+export interface CompiledModule {
+  /** The WebAssembly module bytes. */
+  bytes: Uint8Array;
+  /** SHA-256 (hex) of `bytes`: the module id. */
+  hash: string;
+  mode: 'static' | 'dynamic';
+  /** Which engine built it (name, version, engine hash), so caches can key on it. */
+  engine: { name: string; version: string; hash: string };
+  /** Modules a `dynamic` module imports, by import module name. */
+  imports?: Record<string, Uint8Array>;
+  compileMs: number;
+}
+
+/** Turns source text into a WebAssembly module. Compile errors throw `CompileError`. */
+export interface Compiler {
+  readonly name: string;
+  compile(source: string, options?: CompileOptions): Promise<CompiledModule>;
+}

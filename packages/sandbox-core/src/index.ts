@@ -1,0 +1,48 @@
+export { analyzeCode, type CodeAnalysis } from './analyze-code.js';
+export type {
+  Backend,
+  BackendCapabilities,
+  BackendHealth,
+  IsolationLevel,
+  NetworkIsolation,
+} from './backend.js';
+export type { CompiledModule, CompileOptions, Compiler } from './compiler.js';
+export { ConcurrencyLimiter, type ConcurrencyLimiterOptions } from './concurrency-limiter.js';
+export * from './errors/index.js';
+export {
+  BACKEND_KINDS,
+  type BackendKind,
+  type ExecutionRequest,
+  LANGUAGES,
+  type Language,
+} from './execution-request.js';
+export {
+  EXECUTION_STATUSES,
+  type ExecutionError,
+  type ExecutionResult,
+  type ExecutionStatus,
+  type ExecutionTiming,
+  emptyResult,
+  type RouteDecision,
+} from './execution-result.js';
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_POLICY,
+  type Limits,
+  type Policy,
+  resolveLimits,
+  resolvePolicy,
+} from './limits.js';
+export { CONFIG_VARIABLES, DEFAULT_CONFIG, loadConfig, type SandboxConfig } from './load-config.js';
+export { type PrecheckDenial, precheckPolicy } from './policy-precheck.js';
+export {
+  capableBackends,
+  type Route,
+  type RouteContext,
+  routeRequest,
+  type SandboxMode,
+  unitHash,
+} from './route-request.js';
+export { type LatencySummary, type MetricsSnapshot, SandboxMetrics, summarize } from './sandbox-metrics.js';
+export { type SandboxHealth, UnifiedSandbox, type UnifiedSandboxOptions } from './unified-sandbox.js';
+export { validateRequest } from './validate-request.js';

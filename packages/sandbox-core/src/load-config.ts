@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { ConfigError } from './errors/config-error.js';
+import type { SandboxMode } from './route-request.js';
+
+/** The sandbox's configuration, derived once from the environment. */
+export interface SandboxConfig {
+  /** `MCP_SANDBOX_BACKEND`: node | wasm | hybrid. Default hybrid. */
+  backend: SandboxMode;
+  /** `MCP_WASM_RATIO`: share of ratio-routed hybrid requests sent to wasm, 0..1. Default 0.5. */
+  wasmRatio: number;
+  /** `MCP_MAX_CONCURRENCY`: executions at once. Default 20. */
+  maxConcurrency: number;
+  /** `MCP_TIMEOUT_MS`: default wall-clock deadline. Default 5000. */
+  timeoutMs: number;
+  /** `MCP_MEMORY_MB`: default memory cap in MiB. Default 128. */
+  memoryMb: number;
+  /** `MCP_FUEL_PER_SECOND`: fuel granted per second of `timeoutMs`. Default 1,000,000. */
+  fuelPerSecond: number;
+  /** `MCP_MAX_OUTPUT_BYTES`: stdout+stderr cap. Default 1 MiB. */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
+  backend: 'hybrid',
+  wasmRatio: 0.5,
+  maxConcurrency: 20,
+  timeoutMs: 5_000,
+  memoryMb: 128,
+  fuelPerSecond: 1_000_000,
+  maxOutputBytes: 1024 * 1024,
+});
+
+interface VariableSpec<K extends keyof SandboxConfig> {
+  key: K;
+  schema: z.ZodType<SandboxConfig[K]>;
+  accepted: string;
+}
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const SPECS: { [V: string]: VariableSpec<keyof SandboxConfig> } = {
+  MCP_SANDBOX_BACKEND: {
+    key: 'backend',
+    schema: z.enum(['node', 'wasm', 'hybrid']),
+    accepted: 'node | wasm | hybrid',
+  },
+  MCP_WASM_RATIO: {
+    key: 'wasmRatio',
+    schema: z.coerce.number().min(0).max(1),
+    accepted: 'a number in [0, 1]',
+  },
+  MCP_MAX_CONCURRENCY: { key: 'maxConcurrency', schema: intIn(1, 1024), accepted: 'an integer in [1, 1024]' },
+  MCP_TIMEOUT_MS: {
+    key: 'timeoutMs',
+    schema: intIn(1, 3_600_000),
+    accepted: 'an integer of milliseconds in [1, 3600000]',
+  },
+  MCP_MEMORY_MB: { key: 'memoryMb', schema: intIn(1, 4096), accepted: 'an integer of MiB in [1, 4096]' },
+  MCP_FUEL_PER_SECOND: { key: 'fuelPerSecond', schema: intIn(1, 1e12), accepted: 'an integer in [1, 1e12]' },
+  MCP_MAX_OUTPUT_BYTES: {
+    key: 'maxOutputBytes',
+    schema: intIn(1, 1024 * 1024 * 1024),
+    accepted: 'an integer of bytes in [1, 1073741824]',
+  },
+};
+
+/** Environment variables this package reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(SPECS);
+
+/**
+ * Reads and validates the sandbox configuration. Unset or empty variables take defaults; a bad value
+ * throws `ConfigError` naming the variable and what it accepts.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): SandboxConfig {
+  const config: SandboxConfig = { ...DEFAULT_CONFIG };
+  for (const [variable, spec] of Object.entries(SPECS)) {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === '') continue;
+    const parsed = spec.schema.safeParse(raw.trim());
+    if (!parsed.success) throw new ConfigError(variable, raw, spec.accepted);
+    (config as unknown as Record<string, unknown>)[spec.key] = parsed.data;
+  }
+  return config;
+}
