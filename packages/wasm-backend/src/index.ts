@@ -1,0 +1,14 @@
+export { type CappedModule, capMemory } from './binary/cap-memory.js';
+export { ByteReader, ByteWriter, WasmDecodeError } from './binary/leb128.js';
+export {
+  binaryKind,
+  exportedFuncType,
+  type FuncType,
+  type ModuleInfo,
+  PAGE_BYTES,
+  readModuleInfo,
+} from './binary/module-info.js';
+export { ModuleCache } from './module-cache.js';
+export { type WasiHostOptions, WasiPreview1Host } from './wasi/wasi-preview1-host.js';
+export { WasmBackend, type WasmBackendOptions, type WasmBackendStats } from './wasm-backend.js';
+export { compileWat } from './wat-compiler.js';

@@ -1,0 +1,48 @@
+/** A size-bounded LRU keyed by content hash: compiling is paid once, instantiating is the hot path. */
+export class ModuleCache<T> {
+  readonly #entries = new Map<string, { value: T; bytes: number }>();
+  #bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly maxBytes: number,
+    readonly maxEntries = 512,
+  ) {}
+
+  get(key: string): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: string, value: T, bytes: number): void {
+    const old = this.#entries.get(key);
+    if (old) {
+      this.#bytes -= old.bytes;
+      this.#entries.delete(key);
+    }
+    if (bytes > this.maxBytes) return;
+    this.#entries.set(key, { value, bytes });
+    this.#bytes += bytes;
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#bytes <= this.maxBytes && this.#entries.size <= this.maxEntries) break;
+      this.#entries.delete(oldest);
+      this.#bytes -= entry.bytes;
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get totalBytes(): number {
+    return this.#bytes;
+  }
+}

@@ -1,0 +1,143 @@
+// Runs inside a worker thread: instantiates one module per message with a fresh WASI host, runs it,
+// and answers with the outcome. The wasm code can reach nothing but the imports built here.
+import { parentPort } from 'node:worker_threads';
+import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
+import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
+import { classifyTrap } from './classify-trap.js';
+import type { RunMessage, RunReply } from './worker-protocol.js';
+
+if (!parentPort) throw new Error('wasm-worker must run in a worker thread');
+const port = parentPort;
+
+port.on('message', (message: RunMessage) => {
+  port.postMessage(run(message));
+});
+
+function run(message: RunMessage): RunReply {
+  const host = new WasiPreview1Host({
+    args: message.args,
+    env: message.env,
+    stdin: message.stdin,
+    maxOutputBytes: message.maxOutputBytes,
+    allowConsole: message.allowConsole,
+    deterministic: message.deterministic,
+    ...(message.files ? { files: message.files } : {}),
+  });
+  const imports: WebAssembly.Imports = {};
+  for (const [namespace, names] of Object.entries(message.wasiImports))
+    imports[namespace] = host.imports(names);
+  let memory: WebAssembly.Memory | undefined;
+  if (message.importedMemory) {
+    const { module, name, initial, maximum, shared } = message.importedMemory;
+    try {
+      memory = new WebAssembly.Memory({ initial, maximum, shared });
+    } catch (error) {
+      return reply(message, host, 0, 0, 'memory_limit', { kind: 'memory_limit', message: String(error) });
+    }
+    imports[module] = { ...imports[module], [name]: memory };
+  }
+
+  const t0 = performance.now();
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(message.module, imports);
+  } catch (error) {
+    const t1 = performance.now();
+    if (error instanceof WebAssembly.LinkError) {
+      return reply(message, host, t1 - t0, 0, 'link_error', { kind: 'link', message: error.message });
+    }
+    if (error instanceof RangeError) {
+      return reply(message, host, t1 - t0, 0, 'memory_limit', {
+        kind: 'memory_limit',
+        message: error.message,
+      });
+    }
+    const trap = classifyTrap(error);
+    return reply(message, host, t1 - t0, 0, 'trap', trap);
+  }
+  const t1 = performance.now();
+  const exported = instance.exports.memory;
+  if (exported instanceof WebAssembly.Memory) memory = exported;
+  if (memory) host.bind(memory);
+
+  let value: unknown;
+  try {
+    if (message.entry) {
+      const fn = instance.exports[message.entry] as (...args: Array<number | bigint>) => unknown;
+      value = toJson(fn(...(message.entryArgs ?? [])));
+    } else {
+      (instance.exports._start as () => void)();
+    }
+  } catch (error) {
+    const t2 = performance.now();
+    if (error instanceof ProcExit) {
+      const r = reply(message, host, t1 - t0, t2 - t1, error.code === 0 ? 'ok' : 'exit');
+      r.exitCode = error.code;
+      if (error.code !== 0) r.error = { kind: 'exit', message: `process exited with code ${error.code}` };
+      return withMemory(r, memory);
+    }
+    if (error instanceof OutputLimitExceeded) {
+      return withMemory(
+        reply(message, host, t1 - t0, t2 - t1, 'output_limit', {
+          kind: 'output_limit',
+          message: `output passed maxOutputBytes (${error.limit} bytes)`,
+        }),
+        memory,
+      );
+    }
+    const trap = classifyTrap(error);
+    const atCap = memory !== undefined && memory.buffer.byteLength + 65_536 > message.memoryCapBytes;
+    if (atCap && trap.kind !== 'trap:stack_overflow') {
+      return withMemory(
+        reply(message, host, t1 - t0, t2 - t1, 'memory_limit', {
+          kind: 'memory_limit',
+          message: `${trap.message} (memory is at its ${message.memoryCapBytes}-byte cap)`,
+        }),
+        memory,
+      );
+    }
+    return withMemory(reply(message, host, t1 - t0, t2 - t1, 'trap', trap), memory);
+  }
+  const t2 = performance.now();
+  const r = reply(message, host, t1 - t0, t2 - t1, 'ok');
+  if (message.entry) r.value = value;
+  else r.exitCode = 0;
+  return withMemory(r, memory);
+}
+
+function reply(
+  message: RunMessage,
+  host: WasiPreview1Host,
+  instantiateMs: number,
+  runMs: number,
+  outcome: RunReply['outcome'],
+  error?: RunReply['error'],
+): RunReply {
+  const r: RunReply = {
+    id: message.id,
+    outcome,
+    stdout: host.stdoutText(),
+    stderr: host.stderrText(),
+    truncated: host.truncated,
+    instantiateMs,
+    runMs,
+  };
+  if (error) r.error = error;
+  if (host.fs) r.files = host.fs.writtenFiles();
+  return r;
+}
+
+function withMemory(r: RunReply, memory: WebAssembly.Memory | undefined): RunReply {
+  if (memory) r.memoryBytes = memory.buffer.byteLength;
+  return r;
+}
+
+function toJson(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (Array.isArray(value)) return value.map(toJson);
+  return value;
+}

@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { BackendUnavailableError } from '@memory-mcp/sandbox-core';
+import type { RunMessage, RunReply } from './worker-protocol.js';
+
+export type PoolOutcome =
+  | { kind: 'reply'; reply: RunReply }
+  | { kind: 'timeout'; elapsedMs: number }
+  | { kind: 'cancelled' }
+  | { kind: 'crashed'; message: string };
+
+export interface WorkerPoolOptions {
+  /** Most workers alive at once. */
+  size: number;
+  /** Workers started eagerly. Default 1. */
+  warm?: number;
+  /** Override the worker script (tests, bundlers). */
+  workerUrl?: URL;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job;
+  /** Set when we terminate the worker on purpose (deadline, cancel, close). */
+  retiring: boolean;
+}
+
+interface Job {
+  message: Omit<RunMessage, 'id'>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  resolve: (outcome: PoolOutcome) => void;
+  timer?: NodeJS.Timeout;
+  started?: number;
+  onAbort?: () => void;
+}
+
+export interface PoolStats {
+  size: number;
+  alive: number;
+  busy: number;
+  queued: number;
+  crashes: number;
+  /** Workers terminated on purpose (deadline or cancellation) and replaced. */
+  recycled: number;
+}
+
+/** Resolves the worker script beside this bundle; from sources (tests) it uses the built one. */
+function defaultWorkerUrl(): URL {
+  const beside = new URL('./wasm-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../../dist/wasm-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new BackendUnavailableError('wasm', 'wasm-worker.js not found: build the package first (pnpm build)');
+}
+
+/**
+ * A pool of warm worker threads. Each job runs on one worker; a job past its deadline (or
+ * cancelled) has its worker terminated and replaced, so a runaway module never blocks the pool.
+ */
+export class WorkerPool {
+  readonly size: number;
+  readonly #url: URL;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Job[] = [];
+  #nextId = 1;
+  #closed = false;
+  crashes = 0;
+  recycled = 0;
+  /** Timestamps of recent crashes, for health. */
+  readonly crashTimes: number[] = [];
+
+  constructor(options: WorkerPoolOptions) {
+    this.size = Math.max(1, options.size);
+    this.#url = options.workerUrl ?? defaultWorkerUrl();
+    for (let i = 0; i < Math.min(this.size, options.warm ?? 1); i++) this.#spawn();
+  }
+
+  run(message: Omit<RunMessage, 'id'>, timeoutMs: number, signal?: AbortSignal): Promise<PoolOutcome> {
+    if (this.#closed)
+      return Promise.reject(new BackendUnavailableError('wasm', 'the wasm backend is closed'));
+    if (signal?.aborted) return Promise.resolve({ kind: 'cancelled' });
+    return new Promise((resolve) => {
+      const job: Job = { message, timeoutMs, resolve };
+      if (signal) {
+        job.signal = signal;
+        job.onAbort = () => this.#cancel(job);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  stats(): PoolStats {
+    let busy = 0;
+    for (const slot of this.#slots) if (slot.job) busy++;
+    return {
+      size: this.size,
+      alive: this.#slots.size,
+      busy,
+      queued: this.#queue.length,
+      crashes: this.crashes,
+      recycled: this.recycled,
+    };
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(this.#url, {
+      resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
+      stdout: false,
+      stderr: false,
+    });
+    const slot: Slot = { worker, retiring: false };
+    worker.on('message', (reply: RunReply) => this.#onReply(slot, reply));
+    worker.on('error', (error) => this.#onCrash(slot, `worker error: ${error.message}`));
+    worker.on('exit', (code) => this.#onCrash(slot, `worker exited with code ${code}`));
+    worker.unref();
+    this.#slots.add(slot);
+    return slot;
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let slot: Slot | undefined;
+      for (const candidate of this.#slots) {
+        if (!candidate.job && !candidate.retiring) {
+          slot = candidate;
+          break;
+        }
+      }
+      if (!slot && this.#slots.size < this.size) slot = this.#spawn();
+      if (!slot) return;
+      const job = this.#queue.shift()!;
+      this.#start(slot, job);
+    }
+  }
+
+  #start(slot: Slot, job: Job): void {
+    slot.job = job;
+    job.started = performance.now();
+    job.timer = setTimeout(() => {
+      this.#finish(slot, { kind: 'timeout', elapsedMs: performance.now() - job.started! });
+      this.#retire(slot);
+    }, job.timeoutMs);
+    slot.worker.postMessage({ ...job.message, id: this.#nextId++ });
+  }
+
+  #onReply(slot: Slot, reply: RunReply): void {
+    if (!slot.job || slot.retiring) return;
+    this.#finish(slot, { kind: 'reply', reply });
+    this.#dispatch();
+  }
+
+  #finish(slot: Slot, outcome: PoolOutcome): void {
+    const job = slot.job;
+    if (!job) return;
+    slot.job = undefined;
+    clearTimeout(job.timer);
+    if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
+    job.resolve(outcome);
+  }
+
+  #cancel(job: Job): void {
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      job.resolve({ kind: 'cancelled' });
+      return;
+    }
+    for (const slot of this.#slots) {
+      if (slot.job === job) {
+        this.#finish(slot, { kind: 'cancelled' });
+        this.#retire(slot);
+        return;
+      }
+    }
+  }
+
+  /** Terminates a worker on purpose and starts its replacement. */
+  #retire(slot: Slot): void {
+    slot.retiring = true;
+    this.#slots.delete(slot);
+    this.recycled++;
+    void slot.worker.terminate();
+    if (!this.#closed) {
+      this.#spawn();
+      this.#dispatch();
+    }
+  }
+
+  #onCrash(slot: Slot, message: string): void {
+    if (slot.retiring || !this.#slots.has(slot)) return;
+    this.#slots.delete(slot);
+    this.crashes++;
+    this.crashTimes.push(Date.now());
+    if (this.crashTimes.length > 100) this.crashTimes.shift();
+    this.#finish(slot, { kind: 'crashed', message });
+    if (!this.#closed) this.#dispatch();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.resolve({ kind: 'cancelled' });
+    const slots = [...this.#slots];
+    this.#slots.clear();
+    for (const slot of slots) {
+      slot.retiring = true;
+      this.#finish(slot, { kind: 'cancelled' });
+    }
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+}

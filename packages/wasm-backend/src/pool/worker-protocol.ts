@@ -1,0 +1,41 @@
+import type { ValType } from '../binary/module-info.js';
+
+/** What the backend asks a worker to run. Everything here is structured-clone safe. */
+export interface RunMessage {
+  id: number;
+  module: WebAssembly.Module;
+  /** Names the module imports from each WASI preview 1 namespace. */
+  wasiImports: Record<string, string[]>;
+  /** An imported memory the host must create, as `{ module, name, initial, maximum, shared }`. */
+  importedMemory?: { module: string; name: string; initial: number; maximum: number; shared: boolean };
+  /** Call this export with `entryArgs` instead of `_start`. */
+  entry?: string;
+  entryArgs?: Array<number | bigint>;
+  entryResults?: ValType[];
+  stdin: Uint8Array;
+  args: string[];
+  env: Record<string, string>;
+  files?: Record<string, string | Uint8Array>;
+  allowConsole: boolean;
+  deterministic: boolean;
+  maxOutputBytes: number;
+  memoryCapBytes: number;
+}
+
+export type RunOutcome = 'ok' | 'exit' | 'trap' | 'output_limit' | 'memory_limit' | 'link_error';
+
+/** What a worker answers. */
+export interface RunReply {
+  id: number;
+  outcome: RunOutcome;
+  exitCode?: number;
+  value?: unknown;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  error?: { kind: string; message: string };
+  runMs: number;
+  instantiateMs: number;
+  memoryBytes?: number;
+  files?: Record<string, Uint8Array>;
+}

@@ -1,0 +1,433 @@
+import { createHash } from 'node:crypto';
+import {
+  type Backend,
+  type BackendCapabilities,
+  type BackendHealth,
+  BackendUnavailableError,
+  type ExecutionRequest,
+  type ExecutionResult,
+  type ExecutionStatus,
+  emptyResult,
+  InvalidRequestError,
+  type Limits,
+  type Policy,
+  resolveLimits,
+  resolvePolicy,
+  summarize,
+} from '@memory-mcp/sandbox-core';
+import { capMemory } from './binary/cap-memory.js';
+import { WasmDecodeError } from './binary/leb128.js';
+import {
+  binaryKind,
+  exportedFuncType,
+  type FuncType,
+  type ModuleInfo,
+  PAGE_BYTES,
+  readModuleInfo,
+} from './binary/module-info.js';
+import { ModuleCache } from './module-cache.js';
+import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
+import type { RunMessage, RunReply } from './pool/worker-protocol.js';
+import { compileWat } from './wat-compiler.js';
+
+const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
+
+export interface WasmBackendOptions {
+  /** Workers (executions at once). Default 20; keep it at or below the sandbox limiter's. */
+  maxConcurrency?: number;
+  /** Workers started at construction. Default 2. */
+  warmWorkers?: number;
+  /** Limits applied where a request gives none. Memory defaults to 128 MiB. */
+  limits?: Partial<Limits>;
+  /** Compiled-module cache budget in bytes of module code. Default 256 MiB. */
+  cacheBytes?: number;
+  /** Largest module accepted, in bytes. Default 64 MiB. */
+  maxModuleBytes?: number;
+  /** Crashes within `crashWindowMs` that make `health()` unhealthy. Default 5 in 60 s. */
+  crashThreshold?: number;
+  crashWindowMs?: number;
+  /** Worker script override (bundlers). */
+  workerUrl?: URL;
+}
+
+interface CompiledEntry {
+  module: WebAssembly.Module;
+  info: ModuleInfo;
+  minPages: number;
+  importedMemory?: RunMessage['importedMemory'];
+  /** Imports the sandbox does not provide, e.g. `env.foo (func)`. */
+  missingImports: string[];
+  wasiImports: Record<string, string[]>;
+}
+
+export interface WasmBackendStats {
+  total: number;
+  ok: number;
+  failed: number;
+  timedOut: number;
+  poolSize: number;
+  busyWorkers: number;
+  aliveWorkers: number;
+  queued: number;
+  crashes: number;
+  recycledWorkers: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheEntries: number;
+  avgRunMs: number;
+  p95RunMs: number;
+}
+
+/**
+ * Runs WebAssembly (core modules with WASI preview 1, or WAT text) in a pool of worker threads,
+ * each execution with a fresh instance and a fresh in-memory WASI host. Limits are mechanisms:
+ * the module's memory maximum is rewritten to the cap, and a worker past its deadline is terminated.
+ */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly #pool: WorkerPool;
+  readonly #limits: Limits;
+  readonly #modules: ModuleCache<CompiledEntry>;
+  readonly #wat: ModuleCache<Uint8Array>;
+  readonly #maxModuleBytes: number;
+  readonly #crashThreshold: number;
+  readonly #crashWindowMs: number;
+  readonly #runTimes = new Float64Array(1000);
+  #runCursor = 0;
+  #runCount = 0;
+  #stats = { total: 0, ok: 0, failed: 0, timedOut: 0 };
+  #closed = false;
+
+  constructor(options: WasmBackendOptions = {}) {
+    const size = options.maxConcurrency ?? 20;
+    this.#pool = new WorkerPool({
+      size,
+      warm: options.warmWorkers ?? 2,
+      ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+    });
+    this.#limits = resolveLimits(options.limits);
+    this.#modules = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
+    this.#wat = new ModuleCache(64 * 1024 * 1024);
+    this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
+    this.#crashThreshold = options.crashThreshold ?? 5;
+    this.#crashWindowMs = options.crashWindowMs ?? 60_000;
+  }
+
+  capabilities(): BackendCapabilities {
+    return {
+      languages: ['wasm', 'wat'],
+      isolation: 'wasm',
+      networkIsolation: 'no-network-api',
+      fuel: false,
+      nodeApis: false,
+      maxConcurrency: this.#pool.size,
+    };
+  }
+
+  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
+    const started = performance.now();
+    const limits = resolveLimits(request.limits, this.#limits);
+    const policy = resolvePolicy(request.policy);
+
+    const compileStart = performance.now();
+    const bytes = await this.#moduleBytes(request);
+    const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
+    const compiled = await this.#compile(bytes, capPages);
+    const compileMs = performance.now() - compileStart;
+
+    let result: ExecutionResult;
+    if (compiled.minPages > capPages) {
+      result = emptyResult(this.name, 'memory_limit', {
+        kind: 'memory_limit',
+        message: `the module's initial memory (${compiled.minPages} pages, ${compiled.minPages * PAGE_BYTES} bytes) is over the ${limits.memoryBytes}-byte cap`,
+        limit: { name: 'memoryBytes', allowed: limits.memoryBytes, used: compiled.minPages * PAGE_BYTES },
+      });
+    } else if (compiled.missingImports.length > 0) {
+      result = emptyResult(this.name, 'error', {
+        kind: 'link',
+        message: `the module imports ${compiled.missingImports.join(', ')}, which the sandbox does not provide (only WASI preview 1 is available)`,
+      });
+    } else {
+      const message = this.#message(request, compiled, limits, policy);
+      const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
+      result = this.#result(outcome, limits);
+    }
+    result.timing = {
+      queuedMs: 0,
+      compileMs,
+      runMs: result.timing.runMs,
+      totalMs: performance.now() - started,
+    };
+    this.#record(result);
+    return result;
+  }
+
+  async #moduleBytes(request: ExecutionRequest): Promise<Uint8Array> {
+    if (request.language === 'wat') {
+      if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'WAT must be text');
+      const key = sha256(request.code);
+      const cached = this.#wat.get(key);
+      if (cached) return cached;
+      const bytes = await compileWat(request.code);
+      this.#wat.set(key, bytes, bytes.length + request.code.length);
+      return bytes;
+    }
+    if (request.language !== 'wasm') {
+      throw new InvalidRequestError(
+        'language',
+        `the wasm backend runs wasm and wat, not ${request.language}`,
+      );
+    }
+    const bytes = typeof request.code === 'string' ? decodeBase64(request.code) : request.code;
+    if (bytes.length > this.#maxModuleBytes) {
+      throw new InvalidRequestError(
+        'code',
+        `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`,
+      );
+    }
+    return bytes;
+  }
+
+  async #compile(bytes: Uint8Array, capPages: number): Promise<CompiledEntry> {
+    const key = `${sha256(bytes)}:${capPages}`;
+    const cached = this.#modules.get(key);
+    if (cached) return cached;
+    let info: ModuleInfo;
+    try {
+      if (binaryKind(bytes) === 'component') {
+        throw new InvalidRequestError(
+          'code',
+          'WebAssembly components (preview 2) are not supported by this backend yet',
+        );
+      }
+      info = readModuleInfo(bytes);
+    } catch (error) {
+      if (error instanceof WasmDecodeError)
+        throw new InvalidRequestError('code', `malformed module: ${error.message}`);
+      throw error;
+    }
+    const capped = capMemory(bytes, info, capPages);
+    const entry: CompiledEntry = {
+      module: undefined as unknown as WebAssembly.Module,
+      info,
+      minPages: capped.minPages,
+      missingImports: [],
+      wasiImports: {},
+    };
+    for (const imp of info.imports) {
+      if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
+        const names = entry.wasiImports[imp.module] ?? [];
+        names.push(imp.name);
+        entry.wasiImports[imp.module] = names;
+      } else if (imp.kind === 'memory' && capped.importedMemory) {
+        entry.importedMemory = {
+          module: imp.module,
+          name: imp.name,
+          initial: capped.importedMemory.min,
+          maximum: capped.importedMemory.max ?? capPages,
+          shared: capped.importedMemory.shared,
+        };
+      } else {
+        entry.missingImports.push(`${imp.module}.${imp.name} (${imp.kind})`);
+      }
+    }
+    if (!capped.exceeds) {
+      try {
+        entry.module = await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
+      } catch (error) {
+        throw new InvalidRequestError('code', `invalid module: ${(error as Error).message}`);
+      }
+    }
+    this.#modules.set(key, entry, capped.bytes.length);
+    return entry;
+  }
+
+  #message(
+    request: ExecutionRequest,
+    compiled: CompiledEntry,
+    limits: Limits,
+    policy: Policy,
+  ): Omit<RunMessage, 'id'> {
+    const message: Omit<RunMessage, 'id'> = {
+      module: compiled.module,
+      wasiImports: compiled.wasiImports,
+      stdin: new TextEncoder().encode(
+        request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
+      ),
+      args: ['main.wasm', ...(request.args ?? [])],
+      env: policy.allowEnv ? { ...request.env } : {},
+      allowConsole: policy.allowConsole,
+      deterministic: policy.deterministic,
+      maxOutputBytes: limits.maxOutputBytes,
+      memoryCapBytes: limits.memoryBytes,
+    };
+    if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
+    if (policy.allowFilesystem) message.files = { ...request.files };
+    if (request.entry) {
+      const type = exportedFuncType(compiled.info, request.entry);
+      if (!type)
+        throw new InvalidRequestError('entry', `the module exports no function named '${request.entry}'`);
+      message.entry = request.entry;
+      message.entryArgs = entryArgs(request.input, type);
+      message.entryResults = type.results;
+    } else if (!exportedFuncType(compiled.info, '_start')) {
+      throw new InvalidRequestError(
+        'entry',
+        `the module exports no _start; name an exported function in 'entry'`,
+      );
+    }
+    return message;
+  }
+
+  #result(outcome: PoolOutcome, limits: Limits): ExecutionResult {
+    if (outcome.kind === 'timeout') {
+      return emptyResult(this.name, 'timeout', {
+        kind: 'timeout',
+        message: `execution passed its ${limits.timeoutMs} ms deadline; its worker was terminated`,
+        limit: { name: 'timeoutMs', allowed: limits.timeoutMs, used: Math.round(outcome.elapsedMs) },
+      });
+    }
+    if (outcome.kind === 'cancelled') {
+      return emptyResult(this.name, 'cancelled', {
+        kind: 'cancelled',
+        message: 'the caller cancelled the execution',
+      });
+    }
+    if (outcome.kind === 'crashed') {
+      return emptyResult(this.name, 'error', { kind: 'worker_crash', message: outcome.message });
+    }
+    const reply = outcome.reply;
+    const status = statusOf(reply);
+    const result: ExecutionResult = {
+      ...emptyResult(this.name, status),
+      stdout: reply.stdout,
+      stderr: reply.stderr,
+      truncated: reply.truncated,
+    };
+    result.timing.runMs = reply.instantiateMs + reply.runMs;
+    if (reply.exitCode !== undefined) result.exitCode = reply.exitCode;
+    if (reply.value !== undefined) result.value = reply.value;
+    if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
+    if (reply.files) result.files = reply.files;
+    if (reply.error) {
+      result.error = { ...reply.error };
+      if (status === 'memory_limit') {
+        result.error.limit = {
+          name: 'memoryBytes',
+          allowed: limits.memoryBytes,
+          used: reply.memoryBytes ?? 0,
+        };
+      } else if (status === 'output_limit') {
+        result.error.limit = { name: 'maxOutputBytes', allowed: limits.maxOutputBytes };
+      }
+    }
+    return result;
+  }
+
+  #record(result: ExecutionResult): void {
+    this.#stats.total++;
+    if (result.status === 'ok') this.#stats.ok++;
+    else this.#stats.failed++;
+    if (result.status === 'timeout') this.#stats.timedOut++;
+    this.#runTimes[this.#runCursor] = result.timing.runMs;
+    this.#runCursor = (this.#runCursor + 1) % this.#runTimes.length;
+    this.#runCount = Math.min(this.#runCount + 1, this.#runTimes.length);
+  }
+
+  stats(): WasmBackendStats {
+    const pool = this.#pool.stats();
+    const runs = summarize(this.#runTimes.subarray(0, this.#runCount));
+    return {
+      ...this.#stats,
+      poolSize: pool.size,
+      busyWorkers: pool.busy,
+      aliveWorkers: pool.alive,
+      queued: pool.queued,
+      crashes: pool.crashes,
+      recycledWorkers: pool.recycled,
+      cacheHits: this.#modules.hits,
+      cacheMisses: this.#modules.misses,
+      cacheEntries: this.#modules.size,
+      avgRunMs: runs.mean,
+      p95RunMs: runs.p95,
+    };
+  }
+
+  async health(): Promise<BackendHealth> {
+    const stats = this.stats();
+    const since = Date.now() - this.#crashWindowMs;
+    const recentCrashes = this.#pool.crashTimes.filter((t) => t >= since).length;
+    const details = { ...stats, recentCrashes } as Record<string, unknown>;
+    if (this.#closed) return { healthy: false, message: 'closed', details };
+    if (recentCrashes >= this.#crashThreshold) {
+      return {
+        healthy: false,
+        message: `${recentCrashes} worker crashes in the last ${this.#crashWindowMs / 1000} s`,
+        details,
+      };
+    }
+    return { healthy: true, message: 'ok', details };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+}
+
+function statusOf(reply: RunReply): ExecutionStatus {
+  switch (reply.outcome) {
+    case 'ok':
+      return 'ok';
+    case 'output_limit':
+      return 'output_limit';
+    case 'memory_limit':
+      return 'memory_limit';
+    default:
+      return 'error';
+  }
+}
+
+function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
+  const values = input === undefined ? [] : input;
+  if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new InvalidRequestError('input', 'for an entry function, input must be an array of finite numbers');
+  }
+  if (values.length !== type.params.length) {
+    throw new InvalidRequestError(
+      'input',
+      `the entry takes ${type.params.length} argument(s), got ${values.length}`,
+    );
+  }
+  return values.map((v, i) => {
+    const param = type.params[i];
+    if (param === 'i64') {
+      if (!Number.isInteger(v))
+        throw new InvalidRequestError(`input[${i}]`, 'an i64 argument must be an integer');
+      return BigInt(v);
+    }
+    if (param === 'i32' && !Number.isInteger(v)) {
+      throw new InvalidRequestError(`input[${i}]`, 'an i32 argument must be an integer');
+    }
+    if (param !== 'i32' && param !== 'f32' && param !== 'f64') {
+      throw new InvalidRequestError(`input[${i}]`, `parameters of type ${param} cannot be passed from JSON`);
+    }
+    return v;
+  });
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function decodeBase64(text: string): Uint8Array {
+  const compact = text.replace(/\s+/g, '');
+  if (!BASE64.test(compact) || compact.length % 4 !== 0) {
+    throw new InvalidRequestError('code', 'a wasm module given as a string must be base64');
+  }
+  return new Uint8Array(Buffer.from(compact, 'base64'));
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

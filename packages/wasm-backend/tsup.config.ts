@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // The worker is its own entry: the pool starts it by URL next to the bundle that uses it.
+  entry: { index: 'src/index.ts', 'wasm-worker': 'src/pool/wasm-worker.ts' },
+  format: ['esm', 'cjs'],
+  dts: { entry: { index: 'src/index.ts' } },
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  shims: true,
+});
