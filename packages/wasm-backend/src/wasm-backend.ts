@@ -55,6 +55,7 @@ interface CompiledEntry {
   info: ModuleInfo;
   minPages: number;
   importedMemory?: RunMessage['importedMemory'];
+  memoryExport?: string;
   /** Imports the sandbox does not provide, e.g. `env.foo (func)`. */
   missingImports: string[];
   wasiImports: Record<string, string[]>;
@@ -215,6 +216,7 @@ export class WasmBackend implements Backend {
       missingImports: [],
       wasiImports: {},
     };
+    if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
     for (const imp of info.imports) {
       if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
         const names = entry.wasiImports[imp.module] ?? [];
@@ -263,6 +265,7 @@ export class WasmBackend implements Backend {
       memoryCapBytes: limits.memoryBytes,
     };
     if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
+    if (compiled.memoryExport) message.memoryExport = compiled.memoryExport;
     if (policy.allowFilesystem) message.files = { ...request.files };
     if (request.entry) {
       const type = exportedFuncType(compiled.info, request.entry);

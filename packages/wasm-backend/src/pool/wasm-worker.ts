@@ -56,7 +56,7 @@ function run(message: RunMessage): RunReply {
     return reply(message, host, t1 - t0, 0, 'trap', trap);
   }
   const t1 = performance.now();
-  const exported = instance.exports.memory;
+  const exported = message.memoryExport ? instance.exports[message.memoryExport] : undefined;
   if (exported instanceof WebAssembly.Memory) memory = exported;
   if (memory) host.bind(memory);
 
@@ -86,7 +86,10 @@ function run(message: RunMessage): RunReply {
       );
     }
     const trap = classifyTrap(error);
-    const atCap = memory !== undefined && memory.buffer.byteLength + 65_536 > message.memoryCapBytes;
+    // A trap with memory near its cap is almost always a failed allocation (memory.grow returned -1
+    // and the program aborted). The margin covers allocators that grow in large steps.
+    const margin = Math.max(1024 * 1024, message.memoryCapBytes / 16);
+    const atCap = memory !== undefined && memory.buffer.byteLength > message.memoryCapBytes - margin;
     if (atCap && trap.kind !== 'trap:stack_overflow') {
       return withMemory(
         reply(message, host, t1 - t0, t2 - t1, 'memory_limit', {

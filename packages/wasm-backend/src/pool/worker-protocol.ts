@@ -8,6 +8,8 @@ export interface RunMessage {
   wasiImports: Record<string, string[]>;
   /** An imported memory the host must create, as `{ module, name, initial, maximum, shared }`. */
   importedMemory?: { module: string; name: string; initial: number; maximum: number; shared: boolean };
+  /** Export name of the module's memory (the sandbox adds one when the module has none). */
+  memoryExport?: string;
   /** Call this export with `entryArgs` instead of `_start`. */
   entry?: string;
   entryArgs?: Array<number | bigint>;

@@ -302,7 +302,7 @@ export class WasiPreview1Host {
       fd_fdstat_set_rights: (fd: number) => (this.#fds.has(fd) ? Errno.SUCCESS : Errno.BADF),
       fd_prestat_get: (fd: number, out: number) => {
         const entry = this.#fds.get(fd);
-        if (!entry || entry.kind !== 'dir' || !entry.preopen) return Errno.BADF;
+        if (entry?.kind !== 'dir' || !entry.preopen) return Errno.BADF;
         const view = this.#view();
         view.setUint8(out, 0);
         view.setUint32(out + 4, utf8.encode(entry.path).length, true);
@@ -310,7 +310,7 @@ export class WasiPreview1Host {
       },
       fd_prestat_dir_name: (fd: number, ptr: number, len: number) => {
         const entry = this.#fds.get(fd);
-        if (!entry || entry.kind !== 'dir' || !entry.preopen) return Errno.BADF;
+        if (entry?.kind !== 'dir' || !entry.preopen) return Errno.BADF;
         const name = utf8.encode(entry.path);
         this.#bytes().set(name.subarray(0, len), ptr);
         return Errno.SUCCESS;
