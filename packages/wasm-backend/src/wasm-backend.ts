@@ -25,6 +25,9 @@ import {
   PAGE_BYTES,
   readModuleInfo,
 } from './binary/module-info.js';
+import { UnknownOpcodeError } from './fuel/decode-instruction.js';
+import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
+import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from './fuel/fuel-instrumenter.js';
 import { ModuleCache } from './module-cache.js';
 import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
 import type { RunMessage, RunReply } from './pool/worker-protocol.js';
@@ -39,6 +42,11 @@ export interface WasmBackendOptions {
   warmWorkers?: number;
   /** Limits applied where a request gives none. Memory defaults to 128 MiB. */
   limits?: Partial<Limits>;
+  /**
+   * Fuel granted per second of `timeoutMs` when a request gives no `limits.fuel`.
+   * Default: `DEFAULT_FUEL_PER_SECOND`, calibrated so fuel, not the clock, stops a runaway loop.
+   */
+  fuelPerSecond?: number;
   /** Compiled-module cache budget in bytes of module code. Default 256 MiB. */
   cacheBytes?: number;
   /** Largest module accepted, in bytes. Default 64 MiB. */
@@ -54,6 +62,8 @@ interface CompiledEntry {
   module: WebAssembly.Module;
   info: ModuleInfo;
   minPages: number;
+  hasStart: boolean;
+  maxStaticCharge: number;
   importedMemory?: RunMessage['importedMemory'];
   memoryExport?: string;
   /** Imports the sandbox does not provide, e.g. `env.foo (func)`. */
@@ -91,6 +101,7 @@ export class WasmBackend implements Backend {
   readonly #modules: ModuleCache<CompiledEntry>;
   readonly #wat: ModuleCache<Uint8Array>;
   readonly #maxModuleBytes: number;
+  readonly fuelPerSecond: number;
   readonly #crashThreshold: number;
   readonly #crashWindowMs: number;
   readonly #runTimes = new Float64Array(1000);
@@ -110,6 +121,7 @@ export class WasmBackend implements Backend {
     this.#modules = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.#wat = new ModuleCache(64 * 1024 * 1024);
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
+    this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#crashThreshold = options.crashThreshold ?? 5;
     this.#crashWindowMs = options.crashWindowMs ?? 60_000;
   }
@@ -119,7 +131,7 @@ export class WasmBackend implements Backend {
       languages: ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
-      fuel: false,
+      fuel: true,
       nodeApis: false,
       maxConcurrency: this.#pool.size,
     };
@@ -152,7 +164,7 @@ export class WasmBackend implements Backend {
     } else {
       const message = this.#message(request, compiled, limits, policy);
       const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
-      result = this.#result(outcome, limits);
+      result = this.#result(outcome, limits, message.fuel);
     }
     result.timing = {
       queuedMs: 0,
@@ -191,10 +203,10 @@ export class WasmBackend implements Backend {
   }
 
   async #compile(bytes: Uint8Array, capPages: number): Promise<CompiledEntry> {
-    const key = `${sha256(bytes)}:${capPages}`;
+    const key = `${sha256(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
     const cached = this.#modules.get(key);
     if (cached) return cached;
-    let info: ModuleInfo;
+    let instrumented: ReturnType<typeof instrumentFuel>;
     try {
       if (binaryKind(bytes) === 'component') {
         throw new InvalidRequestError(
@@ -202,17 +214,32 @@ export class WasmBackend implements Backend {
           'WebAssembly components (preview 2) are not supported by this backend yet',
         );
       }
-      info = readModuleInfo(bytes);
+      // Validate before instrumenting: the fuel globals are appended at indices an invalid module
+      // could already name, and only a valid module is guaranteed not to reach them.
+      if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+        const reason = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).then(
+          () => 'rejected by the validator',
+          (error: Error) => error.message,
+        );
+        throw new InvalidRequestError('code', `invalid module: ${reason}`);
+      }
+      instrumented = instrumentFuel(bytes);
     } catch (error) {
+      if (error instanceof UnknownOpcodeError) {
+        throw new InvalidRequestError('code', `cannot meter fuel for this module: ${error.message}`);
+      }
       if (error instanceof WasmDecodeError)
         throw new InvalidRequestError('code', `malformed module: ${error.message}`);
       throw error;
     }
-    const capped = capMemory(bytes, info, capPages);
+    const info = readModuleInfo(instrumented.bytes);
+    const capped = capMemory(instrumented.bytes, info, capPages);
     const entry: CompiledEntry = {
       module: undefined as unknown as WebAssembly.Module,
       info,
       minPages: capped.minPages,
+      hasStart: instrumented.hasStart,
+      maxStaticCharge: instrumented.maxStaticCharge,
       missingImports: [],
       wasiImports: {},
     };
@@ -253,6 +280,8 @@ export class WasmBackend implements Backend {
   ): Omit<RunMessage, 'id'> {
     const message: Omit<RunMessage, 'id'> = {
       module: compiled.module,
+      fuel: limits.fuel ?? Math.max(1, Math.round((limits.timeoutMs / 1000) * this.fuelPerSecond)),
+      hasStart: compiled.hasStart,
       wasiImports: compiled.wasiImports,
       stdin: new TextEncoder().encode(
         request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
@@ -283,7 +312,7 @@ export class WasmBackend implements Backend {
     return message;
   }
 
-  #result(outcome: PoolOutcome, limits: Limits): ExecutionResult {
+  #result(outcome: PoolOutcome, limits: Limits, fuel: number): ExecutionResult {
     if (outcome.kind === 'timeout') {
       return emptyResult(this.name, 'timeout', {
         kind: 'timeout',
@@ -312,6 +341,7 @@ export class WasmBackend implements Backend {
     if (reply.exitCode !== undefined) result.exitCode = reply.exitCode;
     if (reply.value !== undefined) result.value = reply.value;
     if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
+    if (reply.fuelUsed !== undefined) result.fuelUsed = reply.fuelUsed;
     if (reply.files) result.files = reply.files;
     if (reply.error) {
       result.error = { ...reply.error };
@@ -321,6 +351,8 @@ export class WasmBackend implements Backend {
           allowed: limits.memoryBytes,
           used: reply.memoryBytes ?? 0,
         };
+      } else if (status === 'out_of_fuel') {
+        result.error.limit = { name: 'fuel', allowed: fuel, used: reply.fuelUsed ?? fuel };
       } else if (status === 'output_limit') {
         result.error.limit = { name: 'maxOutputBytes', allowed: limits.maxOutputBytes };
       }
@@ -388,6 +420,8 @@ function statusOf(reply: RunReply): ExecutionStatus {
       return 'output_limit';
     case 'memory_limit':
       return 'memory_limit';
+    case 'out_of_fuel':
+      return 'out_of_fuel';
     default:
       return 'error';
   }

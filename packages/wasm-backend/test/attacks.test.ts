@@ -15,13 +15,25 @@ afterEach(async () => {
 });
 
 describe('wasm backend under attack', () => {
-  it('infinite loop: terminated at the deadline, worker replaced', async () => {
+  it('infinite loop: stopped by fuel long before the deadline', async () => {
+    const started = performance.now();
+    const result = await backend.execute({
+      language: 'wat',
+      code: '(module (func (export "_start") (loop $l (br $l))))',
+      limits: { timeoutMs: 5_000 },
+    });
+    expect(result.status).toBe('out_of_fuel');
+    expect(result.error).toMatchObject({ kind: 'out_of_fuel', limit: { name: 'fuel' } });
+    expect(performance.now() - started).toBeLessThan(2_500);
+  });
+
+  it('infinite loop with fuel to spare: terminated at the deadline, worker replaced', async () => {
     const before = backend.stats().recycledWorkers;
     const started = performance.now();
     const result = await backend.execute({
       language: 'wat',
       code: '(module (func (export "_start") (loop $l (br $l))))',
-      limits: { timeoutMs: 300 },
+      limits: { timeoutMs: 300, fuel: 1e15 },
     });
     expect(result.status).toBe('timeout');
     expect(result.error?.limit).toMatchObject({ name: 'timeoutMs', allowed: 300 });
@@ -58,7 +70,7 @@ describe('wasm backend under attack', () => {
     const result = await backend.execute({
       language: 'wat',
       code: `(module (memory 1) (func (export "_start") (loop $l (drop (memory.grow (i32.const 1))) (br $l))))`,
-      limits: { memoryBytes: 8 * MiB, timeoutMs: 300 },
+      limits: { memoryBytes: 8 * MiB, timeoutMs: 300, fuel: 1e15 },
     });
     expect(result.status).toBe('timeout');
   });

@@ -1,5 +1,6 @@
 import { ByteReader, ByteWriter } from './leb128.js';
 import { type MemoryLimits, type ModuleInfo, readLimits, writeLimits } from './module-info.js';
+import { appendToVector, rebuildModule, sectionPayload } from './rebuild-module.js';
 
 export interface CappedModule {
   bytes: Uint8Array;
@@ -17,9 +18,6 @@ export interface CappedModule {
 
 /** Export name the sandbox adds so the host can measure a module's unexported memory. */
 export const HIDDEN_MEMORY_EXPORT = '__memory_mcp_memory';
-
-/** Canonical order of the non-custom sections (ids), which a rewrite must keep. */
-const SECTION_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
 
 const cap = (limits: MemoryLimits, maxPages: number): MemoryLimits => ({
   ...limits,
@@ -40,44 +38,19 @@ export function capMemory(bytes: Uint8Array, info: ModuleInfo, maxPages: number)
 
   const exported = info.exports.find((e) => e.kind === 'memory' && e.index === 0);
   result.memoryExport = exported?.name ?? HIDDEN_MEMORY_EXPORT;
-  const exportSection = info.sections.find((s) => s.id === 7);
-  const addExport = (payload?: Uint8Array) => {
-    const writer = new ByteWriter();
-    if (!payload) return writer.u32(1).name(HIDDEN_MEMORY_EXPORT).u8(2).u32(0).finish();
-    const reader = new ByteReader(payload);
-    const count = reader.u32();
-    return writer
-      .u32(count + 1)
-      .bytes(payload.subarray(reader.offset))
-      .name(HIDDEN_MEMORY_EXPORT)
-      .u8(2)
-      .u32(0)
-      .finish();
-  };
-
-  const out = new ByteWriter().bytes(bytes.subarray(0, 8));
-  let exportWritten = !!exported;
-  for (const section of info.sections) {
-    const payload = bytes.subarray(section.start, section.end);
-    if (
-      !exportWritten &&
-      !exportSection &&
-      section.id !== 0 &&
-      SECTION_ORDER.indexOf(section.id) > SECTION_ORDER.indexOf(7)
-    ) {
-      out.section(7, addExport());
-      exportWritten = true;
-    }
-    if (section.id === 5) out.section(5, rewriteMemorySection(bytes, section.start, section.end, maxPages));
-    else if (section.id === 2 && memoryImport) {
-      out.section(2, rewriteImportSection(bytes, section.start, section.end, maxPages));
-    } else if (section.id === 7 && !exportWritten) {
-      out.section(7, addExport(payload));
-      exportWritten = true;
-    } else out.section(section.id, payload);
+  const changes = new Map<number, Uint8Array | null>();
+  const memorySection = info.sections.find((s) => s.id === 5);
+  if (memorySection)
+    changes.set(5, rewriteMemorySection(bytes, memorySection.start, memorySection.end, maxPages));
+  const importSection = info.sections.find((s) => s.id === 2);
+  if (importSection && memoryImport) {
+    changes.set(2, rewriteImportSection(bytes, importSection.start, importSection.end, maxPages));
   }
-  if (!exportWritten) out.section(7, addExport());
-  result.bytes = out.finish();
+  if (!exported) {
+    const entry = new ByteWriter().name(HIDDEN_MEMORY_EXPORT).u8(2).u32(0).finish();
+    changes.set(7, appendToVector(sectionPayload(bytes, info.sections, 7), 1, entry));
+  }
+  result.bytes = rebuildModule(bytes, info.sections, changes);
   return result;
 }
 

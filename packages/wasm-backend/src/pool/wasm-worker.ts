@@ -1,6 +1,7 @@
 // Runs inside a worker thread: instantiates one module per message with a fresh WASI host, runs it,
 // and answers with the outcome. The wasm code can reach nothing but the imports built here.
 import { parentPort } from 'node:worker_threads';
+import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-instrumenter.js';
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
@@ -59,9 +60,17 @@ function run(message: RunMessage): RunReply {
   const exported = message.memoryExport ? instance.exports[message.memoryExport] : undefined;
   if (exported instanceof WebAssembly.Memory) memory = exported;
   if (memory) host.bind(memory);
+  const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+  const outOfFuel = instance.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global;
+  fuel.value = BigInt(message.fuel);
+  const withFuel = (r: RunReply) => {
+    r.fuelUsed = message.fuel - Number(fuel.value as bigint);
+    return withMemory(r, memory);
+  };
 
   let value: unknown;
   try {
+    if (message.hasStart) (instance.exports[START_EXPORT] as () => void)();
     if (message.entry) {
       const fn = instance.exports[message.entry] as (...args: Array<number | bigint>) => unknown;
       value = toJson(fn(...(message.entryArgs ?? [])));
@@ -74,15 +83,22 @@ function run(message: RunMessage): RunReply {
       const r = reply(message, host, t1 - t0, t2 - t1, error.code === 0 ? 'ok' : 'exit');
       r.exitCode = error.code;
       if (error.code !== 0) r.error = { kind: 'exit', message: `process exited with code ${error.code}` };
-      return withMemory(r, memory);
+      return withFuel(r);
     }
     if (error instanceof OutputLimitExceeded) {
-      return withMemory(
+      return withFuel(
         reply(message, host, t1 - t0, t2 - t1, 'output_limit', {
           kind: 'output_limit',
           message: `output passed maxOutputBytes (${error.limit} bytes)`,
         }),
-        memory,
+      );
+    }
+    if (outOfFuel.value === 1) {
+      return withFuel(
+        reply(message, host, t1 - t0, t2 - t1, 'out_of_fuel', {
+          kind: 'out_of_fuel',
+          message: `fuel exhausted (budget ${message.fuel})`,
+        }),
       );
     }
     const trap = classifyTrap(error);
@@ -91,21 +107,20 @@ function run(message: RunMessage): RunReply {
     const margin = Math.max(1024 * 1024, message.memoryCapBytes / 16);
     const atCap = memory !== undefined && memory.buffer.byteLength > message.memoryCapBytes - margin;
     if (atCap && trap.kind !== 'trap:stack_overflow') {
-      return withMemory(
+      return withFuel(
         reply(message, host, t1 - t0, t2 - t1, 'memory_limit', {
           kind: 'memory_limit',
           message: `${trap.message} (memory is at its ${message.memoryCapBytes}-byte cap)`,
         }),
-        memory,
       );
     }
-    return withMemory(reply(message, host, t1 - t0, t2 - t1, 'trap', trap), memory);
+    return withFuel(reply(message, host, t1 - t0, t2 - t1, 'trap', trap));
   }
   const t2 = performance.now();
   const r = reply(message, host, t1 - t0, t2 - t1, 'ok');
   if (message.entry) r.value = value;
   else r.exitCode = 0;
-  return withMemory(r, memory);
+  return withFuel(r);
 }
 
 function reply(

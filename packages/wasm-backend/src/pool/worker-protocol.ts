@@ -14,6 +14,10 @@ export interface RunMessage {
   entry?: string;
   entryArgs?: Array<number | bigint>;
   entryResults?: ValType[];
+  /** Fuel budget for the run; the module is instrumented and exports its counter. */
+  fuel: number;
+  /** The instrumented module had a start function, exported for the worker to run after setting fuel. */
+  hasStart: boolean;
   stdin: Uint8Array;
   args: string[];
   env: Record<string, string>;
@@ -24,7 +28,14 @@ export interface RunMessage {
   memoryCapBytes: number;
 }
 
-export type RunOutcome = 'ok' | 'exit' | 'trap' | 'output_limit' | 'memory_limit' | 'link_error';
+export type RunOutcome =
+  | 'ok'
+  | 'exit'
+  | 'trap'
+  | 'output_limit'
+  | 'memory_limit'
+  | 'link_error'
+  | 'out_of_fuel';
 
 /** What a worker answers. */
 export interface RunReply {
@@ -39,5 +50,7 @@ export interface RunReply {
   runMs: number;
   instantiateMs: number;
   memoryBytes?: number;
+  /** Fuel consumed (budget minus what is left); may pass the budget by at most one charge. */
+  fuelUsed?: number;
   files?: Record<string, Uint8Array>;
 }
