@@ -14,7 +14,11 @@ export interface SandboxConfig {
   timeoutMs: number;
   /** `MCP_MEMORY_MB`: default memory cap in MiB. Default 128. */
   memoryMb: number;
-  /** `MCP_FUEL_PER_SECOND`: fuel granted per second of `timeoutMs`. Default 1,000,000. */
+  /**
+   * `MCP_FUEL_PER_SECOND`: fuel granted per second of `timeoutMs`. Default 250,000,000, calibrated
+   * on the reference machine so fuel stops a runaway loop before the deadline (see the wasm-backend
+   * README); the seed design's 1,000,000 buys a few milliseconds of computation per second.
+   */
   fuelPerSecond: number;
   /** `MCP_MAX_OUTPUT_BYTES`: stdout+stderr cap. Default 1 MiB. */
   maxOutputBytes: number;
@@ -26,7 +30,7 @@ export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
   maxConcurrency: 20,
   timeoutMs: 5_000,
   memoryMb: 128,
-  fuelPerSecond: 1_000_000,
+  fuelPerSecond: 250_000_000,
   maxOutputBytes: 1024 * 1024,
 });
 

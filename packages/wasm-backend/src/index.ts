@@ -8,6 +8,18 @@ export {
   PAGE_BYTES,
   readModuleInfo,
 } from './binary/module-info.js';
+export { UnknownOpcodeError } from './fuel/decode-instruction.js';
+export { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
+export {
+  FUEL_COSTS,
+  FUEL_EXPORT,
+  FUEL_INSTRUMENTER_VERSION,
+  type InstrumentedModule,
+  type InstrumentOptions,
+  instrumentFuel,
+  OUT_OF_FUEL_EXPORT,
+  START_EXPORT,
+} from './fuel/fuel-instrumenter.js';
 export { ModuleCache } from './module-cache.js';
 export { type WasiHostOptions, WasiPreview1Host } from './wasi/wasi-preview1-host.js';
 export { WasmBackend, type WasmBackendOptions, type WasmBackendStats } from './wasm-backend.js';

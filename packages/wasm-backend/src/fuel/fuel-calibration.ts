@@ -1,7 +1,12 @@
 /**
- * Default fuel granted per second of `timeoutMs`, calibrated on the reference machine (2-core
- * linux-x64, Node 20) with `pnpm bench`: the instrumented tight loop burns fuel at the rate in the
- * package README, and this default is set well below it so that the fuel budget, not the wall
- * clock, stops a runaway loop under normal load. The seed design used 1,000,000 per second.
+ * Default fuel granted per second of `timeoutMs`: 250,000,000 (the seed design used 1,000,000).
+ *
+ * Calibrated with `pnpm bench` on the reference machine (2-core linux-x64, Node 20.20). The
+ * slowest burn is a runaway empty loop in a freshly compiled module: V8 has no on-stack
+ * replacement for wasm, so a loop that never returns stays in the baseline tier, burning about
+ * 1,800 M units/s (optimized code burns 2,900 M/s for call-heavy code and 36,000 M/s for tight
+ * loops). At 250 M/s such a loop exhausts its fuel at about a seventh of its deadline, so fuel,
+ * which is deterministic, stops it before the clock does, with room for a loaded machine. At the
+ * seed's 1 M/s a 5 s budget would buy under 3 ms of the slowest case.
  */
-export const DEFAULT_FUEL_PER_SECOND = 200_000_000;
+export const DEFAULT_FUEL_PER_SECOND = 250_000_000;

@@ -71,9 +71,19 @@ const OP = {
  * the module's own `unreachable`. The new globals are appended, so no index the module's code could
  * have used refers to them (the caller must validate the original module first).
  */
+export interface InstrumentOptions {
+  /**
+   * Initial value of the fuel counter. Default 0: the host sets the budget through the exported
+   * global before it calls anything. Give a budget here for hosts that cannot (for example a
+   * loader that instantiates and calls exports itself).
+   */
+  initialFuel?: bigint;
+}
+
 export function instrumentFuel(
   bytes: Uint8Array,
   info: ModuleInfo = readModuleInfo(bytes),
+  options: InstrumentOptions = {},
 ): InstrumentedModule {
   const importedGlobals = info.imports.filter((i) => i.kind === 'global').length;
   const globalSection = sectionPayload(bytes, info.sections, 6);
@@ -146,7 +156,7 @@ export function instrumentFuel(
     .u8(0x7e)
     .u8(1)
     .u8(OP.i64Const)
-    .u8(0)
+    .s64(options.initialFuel ?? 0n)
     .u8(OP.end)
     .u8(0x7f)
     .u8(1)
