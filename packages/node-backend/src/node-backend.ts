@@ -33,6 +33,11 @@ export interface NodeBackendOptions {
   limits?: Partial<Limits>;
   /** Runner script override (bundlers). */
   runnerPath?: string;
+  /**
+   * Override what `detectIsolation()` found, e.g. `{ networkIsolation: 'guard', namespaceArgs: undefined }`
+   * to exercise the in-process fallback used where the OS offers no namespaces.
+   */
+  isolation?: Partial<IsolationSupport>;
 }
 
 export interface NodeBackendStats {
@@ -78,7 +83,7 @@ export class NodeBackend implements Backend {
 
   constructor(options: NodeBackendOptions = {}) {
     const cores = availableParallelism();
-    this.isolation = detectIsolation();
+    this.isolation = { ...detectIsolation(), ...options.isolation };
     this.#runnerPath = options.runnerPath ?? defaultRunnerPath();
     this.#limits = resolveLimits(options.limits);
     this.#limiter = new ConcurrencyLimiter({
@@ -169,6 +174,7 @@ export class NodeBackend implements Backend {
         );
       } finally {
         void runner.dispose(false).then(() => this.#live.delete(runner));
+        this.#pool?.refillSoon();
       }
       const result = this.#result(report, limits);
       result.timing = { queuedMs, compileMs, runMs: report.runMs, totalMs: 0 };

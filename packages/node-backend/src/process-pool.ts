@@ -30,20 +30,34 @@ export class ProcessPool {
     this.#refill();
   }
 
-  /** A warm process, or undefined when none is ready (the caller starts one cold). */
+  /**
+   * A warm process, or undefined when none is ready (the caller starts one cold). Refilling is
+   * left to `refillSoon()`: spawning blocks the event loop for a moment, so the caller schedules it
+   * after its execution rather than on the hot path.
+   */
   take(): RunnerProcess | undefined {
     while (this.#idle.length > 0) {
       const process = this.#idle.shift()!;
       if (process.alive) {
         this.hits++;
-        this.#refill();
         return process;
       }
     }
     this.misses++;
-    this.#refill();
     return undefined;
   }
+
+  /** Starts replacements for the processes handed out, on a later turn of the event loop. */
+  refillSoon(): void {
+    if (this.#refillScheduled || this.#closed) return;
+    this.#refillScheduled = true;
+    setImmediate(() => {
+      this.#refillScheduled = false;
+      this.#refill();
+    });
+  }
+
+  #refillScheduled = false;
 
   #refill(): void {
     if (this.#closed) return;

@@ -57,6 +57,7 @@ export class RunnerProcess {
   #used = false;
   #exited = false;
   readonly #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly #closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(
     readonly profile: RunnerProfile,
@@ -95,7 +96,12 @@ export class RunnerProcess {
         resolve({ code, signal });
       });
     });
-    this.child.once('close', () => rmSync(this.cwd, { recursive: true, force: true }));
+    this.#closed = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        rmSync(this.cwd, { recursive: true, force: true });
+        resolve({ code, signal });
+      });
+    });
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (message: unknown) => {
         if ((message as { ready?: boolean }).ready) {
@@ -181,12 +187,13 @@ export class RunnerProcess {
         result = message;
         complete();
       });
-      void this.#exit.then(({ code, signal: sig }) => {
-        // Let the pipes drain: output written just before a crash still counts.
-        setImmediate(() => {
+      void this.#closed.then(({ code, signal: sig }) => {
+        // 'close' comes after the pipes drained; the IPC message can still trail it a little.
+        if (result) return finish({ kind: 'result', result });
+        setTimeout(() => {
           if (result) finish({ kind: 'result', result });
           else finish({ kind: 'exited', code, signal: sig });
-        });
+        }, 25);
       });
       const timer = setTimeout(() => finish({ kind: 'timeout' }), limits.timeoutMs);
       const onAbort = () => finish({ kind: 'cancelled' });

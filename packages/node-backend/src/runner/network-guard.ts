@@ -34,6 +34,18 @@ export function installNetworkGuard(): void {
   const dnsPromises = require('node:dns/promises') as Record<string, unknown>;
   for (const fn of ['lookup', 'resolve', 'resolve4', 'resolve6', 'resolveAny', 'reverse'])
     dnsPromises[fn] = denied(`dns.promises.${fn}`);
+  // Without a PID namespace the child shares the host's PID space: refuse signals to other processes.
+  const ownPid = process.pid;
+  const kill = process.kill.bind(process);
+  process.kill = ((pid: number, signal?: string | number) => {
+    if (pid !== ownPid) denied('process.kill', 'signalling other processes', 'ERR_ACCESS_DENIED')();
+    return kill(pid, signal);
+  }) as typeof process.kill;
+  (process as unknown as { _kill?: unknown })._kill = denied(
+    'process._kill',
+    'signalling other processes',
+    'ERR_ACCESS_DENIED',
+  );
   const g = globalThis as Record<string, unknown>;
   g.fetch = denied('fetch');
   g.WebSocket = denied('WebSocket');
