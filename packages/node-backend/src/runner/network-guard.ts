@@ -5,12 +5,10 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-function denied(name: string): () => never {
+function denied(name: string, what = 'network access', code = 'ERR_NETWORK_DENIED'): () => never {
   return () => {
-    const error = new Error(`network access is denied by the sandbox policy (${name})`) as Error & {
-      code: string;
-    };
-    error.code = 'ERR_NETWORK_DENIED';
+    const error = new Error(`${what} is denied by the sandbox policy (${name})`) as Error & { code: string };
+    error.code = code;
     throw error;
   };
 }
