@@ -57,18 +57,27 @@ for (const { manifest } of packages) {
     failures++;
     continue;
   }
-  const optionalPeers = Object.keys(packed.peerDependenciesMeta ?? {}).map(
-    (p) => `${p}@${packed.peerDependencies[p]}`,
-  );
-  const installs = [...closure(name)].map((n) => tarballs.get(n));
-  execFileSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--loglevel=error', ...installs, ...optionalPeers],
-    {
+  const optionalPeers = new Set(Object.keys(packed.peerDependenciesMeta ?? {}));
+  const npmInstall = (specs) =>
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], {
       cwd: project,
       stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+    });
+  npmInstall([...closure(name)].map((n) => tarballs.get(n)));
+  // An entry that needs an optional peer (vitest for /testing) gets it installed, as a user would.
+  const load = (args) => {
+    for (;;) {
+      try {
+        return execFileSync(process.execPath, args, { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (error) {
+        const missing = /Cannot find (?:package|module) '([^']+)'/.exec(error.stderr?.toString() ?? '')?.[1];
+        const peer = missing && [...optionalPeers].find((p) => missing === p || missing.startsWith(`${p}/`));
+        if (!peer) throw error;
+        optionalPeers.delete(peer);
+        npmInstall([`${peer}@${packed.peerDependencies[peer]}`]);
+      }
+    }
+  };
   const subpaths = Object.keys(packed.exports ?? { '.': {} }).filter((k) => !k.endsWith('.json'));
   for (const subpath of subpaths) {
     const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`;
@@ -99,7 +108,7 @@ for (const { manifest } of packages) {
       ],
     ].filter(([kind]) => !(esmOnly && kind === 'cjs'))) {
       try {
-        execFileSync(process.execPath, args, { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] });
+        load(args);
         console.log(`✓ ${specifier} (${kind})`);
       } catch (error) {
         failures++;

@@ -25,12 +25,13 @@ import {
   PAGE_BYTES,
   readModuleInfo,
 } from './binary/module-info.js';
+import { transpileComponent } from './component/transpile-component.js';
 import { UnknownOpcodeError } from './fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from './fuel/fuel-instrumenter.js';
 import { ModuleCache } from './module-cache.js';
 import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
-import type { RunMessage, RunReply } from './pool/worker-protocol.js';
+import type { ComponentMessage, RunMessage, RunReply } from './pool/worker-protocol.js';
 import { compileWat } from './wat-compiler.js';
 
 const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
@@ -71,6 +72,14 @@ interface CompiledEntry {
   wasiImports: Record<string, string[]>;
 }
 
+interface CompiledComponent {
+  js: string;
+  jsHash: string;
+  modules: Record<string, WebAssembly.Module>;
+  minPages: number;
+  missingImports: string[];
+}
+
 export interface WasmBackendStats {
   total: number;
   ok: number;
@@ -100,6 +109,7 @@ export class WasmBackend implements Backend {
   readonly #limits: Limits;
   readonly #modules: ModuleCache<CompiledEntry>;
   readonly #wat: ModuleCache<Uint8Array>;
+  readonly #components: ModuleCache<CompiledComponent>;
   readonly #maxModuleBytes: number;
   readonly fuelPerSecond: number;
   readonly #crashThreshold: number;
@@ -120,6 +130,7 @@ export class WasmBackend implements Backend {
     this.#limits = resolveLimits(options.limits);
     this.#modules = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.#wat = new ModuleCache(64 * 1024 * 1024);
+    this.#components = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#crashThreshold = options.crashThreshold ?? 5;
@@ -146,6 +157,9 @@ export class WasmBackend implements Backend {
     const compileStart = performance.now();
     const bytes = await this.#moduleBytes(request);
     const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
+    if (isComponent(bytes)) {
+      return this.#executeComponent(bytes, request, limits, policy, capPages, started, compileStart);
+    }
     const compiled = await this.#compile(bytes, capPages);
     const compileMs = performance.now() - compileStart;
 
@@ -208,12 +222,6 @@ export class WasmBackend implements Backend {
     if (cached) return cached;
     let instrumented: ReturnType<typeof instrumentFuel>;
     try {
-      if (binaryKind(bytes) === 'component') {
-        throw new InvalidRequestError(
-          'code',
-          'WebAssembly components (preview 2) are not supported by this backend yet',
-        );
-      }
       // Validate before instrumenting: the fuel globals are appended at indices an invalid module
       // could already name, and only a valid module is guaranteed not to reach them.
       if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
@@ -272,6 +280,97 @@ export class WasmBackend implements Backend {
     return entry;
   }
 
+  async #executeComponent(
+    bytes: Uint8Array,
+    request: ExecutionRequest,
+    limits: Limits,
+    policy: Policy,
+    capPages: number,
+    started: number,
+    compileStart: number,
+  ): Promise<ExecutionResult> {
+    if (request.entry)
+      throw new InvalidRequestError(
+        'entry',
+        'components run as wasi:cli/run commands; entry is not supported',
+      );
+    const compiled = await this.#compileComponent(bytes, capPages);
+    const compileMs = performance.now() - compileStart;
+    let result: ExecutionResult;
+    const fuel = this.#fuelBudget(limits);
+    if (compiled.minPages > capPages) {
+      result = emptyResult(this.name, 'memory_limit', {
+        kind: 'memory_limit',
+        message: `a core module's initial memory (${compiled.minPages} pages) is over the ${limits.memoryBytes}-byte cap`,
+        limit: { name: 'memoryBytes', allowed: limits.memoryBytes, used: compiled.minPages * PAGE_BYTES },
+      });
+    } else if (compiled.missingImports.length > 0) {
+      result = emptyResult(this.name, 'error', {
+        kind: 'link',
+        message: `the component imports ${compiled.missingImports.join(', ')}, which the sandbox does not provide (wasi:cli, io, clocks, random and an empty filesystem are available)`,
+      });
+    } else {
+      const message: Omit<ComponentMessage, 'id'> = {
+        component: true,
+        js: compiled.js,
+        jsHash: compiled.jsHash,
+        modules: compiled.modules,
+        stdin: this.#stdin(request),
+        args: ['main.wasm', ...(request.args ?? [])],
+        env: policy.allowEnv ? { ...request.env } : {},
+        maxOutputBytes: limits.maxOutputBytes,
+        allowConsole: policy.allowConsole,
+        fuel,
+      };
+      const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
+      result = this.#result(outcome, limits, fuel);
+    }
+    result.timing = {
+      queuedMs: 0,
+      compileMs,
+      runMs: result.timing.runMs,
+      totalMs: performance.now() - started,
+    };
+    this.#record(result);
+    return result;
+  }
+
+  async #compileComponent(bytes: Uint8Array, capPages: number): Promise<CompiledComponent> {
+    const key = `${sha256(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
+    const cached = this.#components.get(key);
+    if (cached) return cached;
+    const transpiled = await transpileComponent(bytes);
+    const compiled: CompiledComponent = {
+      js: transpiled.js,
+      jsHash: sha256(transpiled.js),
+      modules: {},
+      minPages: 0,
+      missingImports: transpiled.missingImports,
+    };
+    let size = transpiled.js.length;
+    for (const [name, core] of Object.entries(transpiled.coreModules)) {
+      const instrumented = instrumentFuel(core);
+      const capped = capMemory(instrumented.bytes, readModuleInfo(instrumented.bytes), capPages);
+      compiled.minPages = Math.max(compiled.minPages, capped.minPages);
+      if (capped.exceeds) continue;
+      compiled.modules[name] = await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
+      size += capped.bytes.length;
+    }
+    this.#components.set(key, compiled, size);
+    return compiled;
+  }
+
+  #fuelBudget(limits: Limits): number {
+    return limits.fuel ?? Math.max(1, Math.round((limits.timeoutMs / 1000) * this.fuelPerSecond));
+  }
+
+  /** stdin for a command: the request's, else its input as JSON (Javy's convention). */
+  #stdin(request: ExecutionRequest): Uint8Array {
+    return new TextEncoder().encode(
+      request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
+    );
+  }
+
   #message(
     request: ExecutionRequest,
     compiled: CompiledEntry,
@@ -280,12 +379,10 @@ export class WasmBackend implements Backend {
   ): Omit<RunMessage, 'id'> {
     const message: Omit<RunMessage, 'id'> = {
       module: compiled.module,
-      fuel: limits.fuel ?? Math.max(1, Math.round((limits.timeoutMs / 1000) * this.fuelPerSecond)),
+      fuel: this.#fuelBudget(limits),
       hasStart: compiled.hasStart,
       wasiImports: compiled.wasiImports,
-      stdin: new TextEncoder().encode(
-        request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
-      ),
+      stdin: this.#stdin(request),
       args: ['main.wasm', ...(request.args ?? [])],
       env: policy.allowEnv ? { ...request.env } : {},
       allowConsole: policy.allowConsole,
@@ -453,6 +550,14 @@ function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
     }
     return v;
   });
+}
+
+function isComponent(bytes: Uint8Array): boolean {
+  try {
+    return binaryKind(bytes) === 'component';
+  } catch {
+    return false;
+  }
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,16 +1,41 @@
 // Runs inside a worker thread: instantiates one module per message with a fresh WASI host, runs it,
 // and answers with the outcome. The wasm code can reach nothing but the imports built here.
 import { parentPort } from 'node:worker_threads';
+import { runComponent } from '../component/run-component.js';
 import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-instrumenter.js';
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
-import type { RunMessage, RunReply } from './worker-protocol.js';
+import type { RunMessage, RunReply, WorkerMessage } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('wasm-worker must run in a worker thread');
 const port = parentPort;
 
-port.on('message', (message: RunMessage) => {
+port.on('message', (message: WorkerMessage) => {
+  if ('component' in message) {
+    const started = performance.now();
+    void runComponent(message).then(
+      (outcome) =>
+        port.postMessage({
+          id: message.id,
+          ...outcome,
+          instantiateMs: 0,
+          runMs: performance.now() - started,
+        }),
+      (error: unknown) =>
+        port.postMessage({
+          id: message.id,
+          outcome: 'trap',
+          stdout: '',
+          stderr: '',
+          truncated: false,
+          instantiateMs: 0,
+          runMs: performance.now() - started,
+          error: { kind: 'host_error', message: error instanceof Error ? error.message : String(error) },
+        } satisfies RunReply),
+    );
+    return;
+  }
   port.postMessage(run(message));
 });
 

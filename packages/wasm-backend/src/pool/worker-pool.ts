@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@memory-mcp/sandbox-core';
-import type { RunMessage, RunReply } from './worker-protocol.js';
+import type { RunReply, WorkerMessage } from './worker-protocol.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type PoolOutcome =
   | { kind: 'reply'; reply: RunReply }
@@ -27,7 +29,7 @@ interface Slot {
 }
 
 interface Job {
-  message: Omit<RunMessage, 'id'>;
+  message: DistributiveOmit<WorkerMessage, 'id'>;
   timeoutMs: number;
   signal?: AbortSignal;
   resolve: (outcome: PoolOutcome) => void;
@@ -77,7 +79,11 @@ export class WorkerPool {
     for (let i = 0; i < Math.min(this.size, options.warm ?? 1); i++) this.#spawn();
   }
 
-  run(message: Omit<RunMessage, 'id'>, timeoutMs: number, signal?: AbortSignal): Promise<PoolOutcome> {
+  run(
+    message: DistributiveOmit<WorkerMessage, 'id'>,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<PoolOutcome> {
     if (this.#closed)
       return Promise.reject(new BackendUnavailableError('wasm', 'the wasm backend is closed'));
     if (signal?.aborted) return Promise.resolve({ kind: 'cancelled' });

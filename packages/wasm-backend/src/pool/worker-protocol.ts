@@ -54,3 +54,20 @@ export interface RunReply {
   fuelUsed?: number;
   files?: Record<string, Uint8Array>;
 }
+
+/** What the backend asks a worker to run for a WASI preview 2 component. */
+export interface ComponentMessage {
+  id: number;
+  component: true;
+  js: string;
+  jsHash: string;
+  modules: Record<string, WebAssembly.Module>;
+  stdin: Uint8Array;
+  args: string[];
+  env: Record<string, string>;
+  maxOutputBytes: number;
+  allowConsole: boolean;
+  fuel: number;
+}
+
+export type WorkerMessage = RunMessage | ComponentMessage;
