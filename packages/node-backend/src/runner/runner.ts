@@ -118,9 +118,13 @@ function describeError(error: unknown, filename: string): NonNullable<RunnerResu
     const frames = lines.filter((line) => line.includes(filename));
     const stack = [lines[0], ...frames].join('\n');
     const code = (error as { code?: unknown }).code;
+    // fetch() and friends hide the real reason (ENETUNREACH, ECONNREFUSED, ERR_ACCESS_DENIED) in `cause`.
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const because =
+      cause && typeof cause === 'object' ? ` (cause: ${String(cause.code ?? cause.message ?? '')})` : '';
     return {
       kind: typeof code === 'string' ? code : error.name,
-      message: error.message,
+      message: `${error.message}${because}`,
       stack,
     };
   }

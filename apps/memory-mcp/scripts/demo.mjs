@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// `pnpm demo`: starts the built app over stdio with the MCP SDK's real Client, calls each tool once
+// and prints what came back. Uses a throwaway database so it never touches your real memory.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-demo-'));
+const transport = new StdioClientTransport({
+  command: process.execPath,
+  args: [cli, '--db', join(dir, 'demo.db')],
+  env: { PATH: process.env.PATH ?? '', MCP_SANDBOX_BACKEND: 'hybrid' },
+  stderr: 'pipe',
+});
+const client = new Client({ name: 'memory-mcp-demo', version: '1.0.0' });
+await client.connect(transport);
+
+const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+async function show(title, name, args) {
+  process.stdout.write(`\n${bold(`▶ ${title}`)}  (${name} ${JSON.stringify(args).slice(0, 100)})\n`);
+  try {
+    const result = await client.callTool({ name, arguments: args });
+    const text = result.content?.[0]?.text ?? '';
+    const lines = text.split('\n');
+    process.stdout.write(
+      `${lines
+        .slice(0, 14)
+        .map((l) => `  ${l}`)
+        .join('\n')}${lines.length > 14 ? '\n  …' : ''}\n`,
+    );
+    return result.structuredContent;
+  } catch (error) {
+    process.stdout.write(`  protocol error: ${error.message}\n`);
+    return undefined;
+  }
+}
+
+const { tools } = await client.listTools();
+process.stdout.write(
+  `${bold('memory-mcp demo')}: connected over stdio; ${tools.length} tools: ${tools.map((t) => t.name).join(', ')}\n`,
+);
+
+await show('Health of every backend and the database', 'health_check', {});
+await show('JavaScript on the Node backend (uses a Node API, so it routes there)', 'execute_agent_code', {
+  code: "const os = require('os');\nconsole.log('hello from', process.version);\nreturn { sum: [1, 2, 3].reduce((a, b) => a + b), platform: os.platform() };",
+});
+await show('TypeScript, stripped and run on Node', 'execute_agent_code', {
+  language: 'typescript',
+  code: 'interface Point { x: number; y: number }\nconst p: Point = input;\nreturn Math.hypot(p.x, p.y);',
+  context: { input: { x: 3, y: 4 } },
+});
+await show(
+  'JavaScript asked to run on wasm (needs the javy compiler, not shipped yet: a clear error)',
+  'execute_agent_code',
+  {
+    code: 'return 1 + 1',
+    backend: 'wasm',
+  },
+);
+await show('A WAT module on the wasm backend, with fuel', 'execute_agent_code', {
+  language: 'wat',
+  code: '(module (func $fib (export "fib") (param i32) (result i32) (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0)) (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1))) (call $fib (i32.sub (local.get 0) (i32.const 2))))))))',
+  entry: 'fib',
+  context: { input: [20] },
+});
+await show('An infinite loop on wasm: stopped by fuel, not the clock', 'execute_agent_code', {
+  language: 'wat',
+  code: '(module (func (export "_start") (loop $l (br $l))))',
+});
+await show('A network call, refused early by the policy pre-check', 'execute_agent_code', {
+  code: "const http = require('http');\nhttp.get('http://example.com');",
+});
+await show(
+  'A network call the pre-check cannot see, stopped by the network namespace',
+  'execute_agent_code',
+  {
+    code: "const res = await fetch('http://127.0.0.1:9/');\nreturn res.status;",
+  },
+);
+const episode = await show('Start an episode', 'start_episode', {
+  task: 'compute shipping totals for an order',
+  domain: 'commerce',
+  task_type: 'arithmetic',
+});
+const episodeId = episode?.episode_id;
+await show('Log a step', 'log_step', { episode_id: episodeId, action: 'sum item prices', outcome: 'ok' });
+const run = await show('Run code for the episode', 'execute_agent_code', {
+  code: 'return input.items.reduce((t, i) => t + i.price * i.qty, 0);',
+  context: {
+    input: {
+      items: [
+        { price: 4.5, qty: 2 },
+        { price: 10, qty: 1 },
+      ],
+    },
+  },
+  episode_id: episodeId,
+});
+await show('Complete the episode', 'complete_episode', {
+  episode_id: episodeId,
+  outcome: 'success',
+  notes: 'totals computed in JS',
+});
+await show('Query memory for it', 'query_memory', { query: 'shipping totals', sort: 'relevance' });
+await show('Patterns so far', 'analyze_patterns', {});
+await show('Execution history (latest 3)', 'list_executions', { limit: 3 });
+if (run?.execution_id)
+  await show('One execution, in full', 'get_execution', { execution_id: run.execution_id });
+await show('Metrics', 'get_metrics', {});
+
+await client.close();
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write('\ndemo finished\n');

@@ -1,0 +1,91 @@
+import { MemoryStore } from '@memory-mcp/mcp-server';
+import { detectIsolation, NodeBackend } from '@memory-mcp/node-backend';
+import { WasmBackend } from '@memory-mcp/wasm-backend';
+import type { AppConfig } from './app-config.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  required: boolean;
+  detail: string;
+}
+
+/** Prints what works here and exits non-zero when something required is missing. */
+export async function doctor(config: AppConfig, version: string): Promise<number> {
+  const checks: Check[] = [];
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push({
+    name: 'node',
+    ok: major >= 20,
+    required: true,
+    detail: `${process.version} (need >= 20.19)`,
+  });
+  checks.push({ name: 'memory-mcp', ok: true, required: false, detail: version });
+
+  const wasmWanted = config.sandbox.backend !== 'node';
+  const nodeWanted = config.sandbox.backend !== 'wasm';
+  try {
+    const wasm = new WasmBackend({ maxConcurrency: 1, warmWorkers: 1 });
+    const result = await wasm.execute({
+      language: 'wat',
+      code: '(module (func (export "f") (result i32) i32.const 7))',
+      entry: 'f',
+    });
+    const caps = wasm.capabilities();
+    await wasm.close();
+    checks.push({
+      name: 'wasm backend',
+      ok: result.value === 7,
+      required: wasmWanted,
+      detail: `isolation ${caps.isolation}, fuel ${caps.fuel ? `yes (${wasm.fuelPerSecond}/s default)` : 'no'}, network ${caps.networkIsolation}`,
+    });
+  } catch (error) {
+    checks.push({ name: 'wasm backend', ok: false, required: wasmWanted, detail: (error as Error).message });
+  }
+  try {
+    const isolation = detectIsolation();
+    const node = new NodeBackend({ poolSize: 0, maxConcurrency: 1 });
+    const result = await node.execute({ language: 'javascript', code: 'return 6 * 7' });
+    await node.close();
+    checks.push({
+      name: 'node backend',
+      ok: result.value === 42 && isolation.permissionFlag !== undefined,
+      required: nodeWanted,
+      detail: `permission model ${isolation.permissionFlag ?? 'MISSING'}, network isolation ${isolation.networkIsolation}${isolation.namespaceProblem ? ` (${isolation.namespaceProblem})` : ''}`,
+    });
+  } catch (error) {
+    checks.push({ name: 'node backend', ok: false, required: nodeWanted, detail: (error as Error).message });
+  }
+  try {
+    const store = await MemoryStore.open({
+      url: config.databaseUrl,
+      ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
+    });
+    const ping = await store.ping();
+    store.close();
+    checks.push({
+      name: 'database',
+      ok: ping.ok,
+      required: true,
+      detail: `${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')} (${ping.latencyMs.toFixed(2)} ms)`,
+    });
+  } catch (error) {
+    checks.push({ name: 'database', ok: false, required: true, detail: (error as Error).message });
+  }
+  checks.push({
+    name: 'mode',
+    ok: true,
+    required: false,
+    detail: `${config.sandbox.backend} (MCP_SANDBOX_BACKEND)`,
+  });
+
+  for (const c of checks) {
+    const mark = c.ok ? 'ok ' : c.required ? 'FAIL' : 'warn';
+    process.stdout.write(`${mark.padEnd(4)} ${c.name.padEnd(13)} ${c.detail}\n`);
+  }
+  const failed = checks.filter((c) => c.required && !c.ok);
+  process.stdout.write(
+    failed.length ? `\n${failed.length} required check(s) failed\n` : '\nall required checks passed\n',
+  );
+  return failed.length ? 1 : 0;
+}
