@@ -12,8 +12,8 @@ const work = join(tmpdir(), `memory-mcp-pack-check-${process.pid}`);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(join(work, 'tarballs'), { recursive: true });
 
-const packages = readdirSync(join(root, 'packages'))
-  .map((name) => join(root, 'packages', name))
+const packages = ['packages', 'apps']
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
   .filter((dir) => existsSync(join(dir, 'package.json')))
   .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
   .filter(({ manifest }) => !manifest.private);
@@ -78,6 +78,22 @@ for (const { manifest } of packages) {
       }
     }
   };
+  for (const [bin, target] of Object.entries(packed.bin ?? {})) {
+    // A command-line package: its bin must run from the installed tarballs (here: `doctor`, which
+    // starts every backend, so worker and runner files must resolve in an installed layout).
+    try {
+      const out = execFileSync(join(project, 'node_modules', '.bin', bin), ['doctor'], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, MEMORY_MCP_DATA_DIR: join(project, 'data') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      console.log(`✓ ${bin} doctor (${target}): ${out.trim().split('\n').at(-1)}`);
+    } catch (error) {
+      failures++;
+      console.error(`✗ ${bin} doctor: ${(error.stdout ?? '').toString()}${(error.stderr ?? '').toString()}`);
+    }
+  }
   const subpaths = Object.keys(packed.exports ?? { '.': {} }).filter((k) => !k.endsWith('.json'));
   for (const subpath of subpaths) {
     const specifier = subpath === '.' ? name : `${name}/${subpath.slice(2)}`;

@@ -50,7 +50,7 @@ describe('memory-mcp over Streamable HTTP', () => {
           }),
         ),
       );
-      concurrent.forEach((c, i) => expect(c.value).toBe(i));
+      for (const [i, c] of concurrent.entries()) expect(c.value).toBe(i);
       await client.close();
     } finally {
       await app.stop();

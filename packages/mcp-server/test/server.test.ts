@@ -235,6 +235,6 @@ describe('memory-mcp server over a real MCP client', () => {
         }),
       ),
     );
-    results.forEach((r, i) => expect(r.value).toBe(i + 1000));
+    for (const [i, r] of results.entries()) expect(r.value).toBe(i + 1000);
   });
 });
