@@ -1,13 +1,15 @@
-export { type CappedModule, capMemory } from './binary/cap-memory.js';
-export { ByteReader, ByteWriter, WasmDecodeError } from './binary/leb128.js';
 export {
+  ByteReader,
+  ByteWriter,
   binaryKind,
   exportedFuncType,
   type FuncType,
   type ModuleInfo,
   PAGE_BYTES,
   readModuleInfo,
-} from './binary/module-info.js';
+  WasmDecodeError,
+} from '@memory-mcp/wasm-binary';
+export { type CappedModule, capMemory } from './binary/cap-memory.js';
 export { UnknownOpcodeError } from './fuel/decode-instruction.js';
 export { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 export {

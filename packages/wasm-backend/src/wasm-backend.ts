@@ -15,8 +15,6 @@ import {
   resolvePolicy,
   summarize,
 } from '@memory-mcp/sandbox-core';
-import { capMemory } from './binary/cap-memory.js';
-import { WasmDecodeError } from './binary/leb128.js';
 import {
   binaryKind,
   exportedFuncType,
@@ -24,7 +22,9 @@ import {
   type ModuleInfo,
   PAGE_BYTES,
   readModuleInfo,
-} from './binary/module-info.js';
+  WasmDecodeError,
+} from '@memory-mcp/wasm-binary';
+import { capMemory } from './binary/cap-memory.js';
 import { transpileComponent } from './component/transpile-component.js';
 import { UnknownOpcodeError } from './fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';

@@ -1,7 +1,7 @@
+import { readModuleInfo } from '@memory-mcp/wasm-binary';
 import { describe, expect, it } from 'vitest';
 import { compileWat } from '../wat-compiler.js';
 import { capMemory, HIDDEN_MEMORY_EXPORT } from './cap-memory.js';
-import { readModuleInfo } from './module-info.js';
 
 async function capped(wat: string, maxPages: number) {
   const bytes = await compileWat(wat);

@@ -1,6 +1,14 @@
-import { ByteReader, ByteWriter } from './leb128.js';
-import { type MemoryLimits, type ModuleInfo, readLimits, writeLimits } from './module-info.js';
-import { appendToVector, rebuildModule, sectionPayload } from './rebuild-module.js';
+import {
+  appendToVector,
+  ByteReader,
+  ByteWriter,
+  type MemoryLimits,
+  type ModuleInfo,
+  readLimits,
+  rebuildModule,
+  sectionPayload,
+  writeLimits,
+} from '@memory-mcp/wasm-binary';
 
 export interface CappedModule {
   bytes: Uint8Array;

@@ -1,4 +1,4 @@
-import { type ByteReader, WasmDecodeError } from '../binary/leb128.js';
+import { type ByteReader, WasmDecodeError } from '@memory-mcp/wasm-binary';
 
 /** What the instrumenter needs to know about one instruction. */
 export type InstructionKind =

@@ -1,6 +1,15 @@
-import { ByteReader, ByteWriter, WasmDecodeError } from '../binary/leb128.js';
-import { type FuncType, type ModuleInfo, readModuleInfo, type ValType } from '../binary/module-info.js';
-import { appendToVector, rebuildModule, sectionPayload } from '../binary/rebuild-module.js';
+import {
+  appendToVector,
+  ByteReader,
+  ByteWriter,
+  type FuncType,
+  type ModuleInfo,
+  readModuleInfo,
+  rebuildModule,
+  sectionPayload,
+  type ValType,
+  WasmDecodeError,
+} from '@memory-mcp/wasm-binary';
 import { decodeInstruction, type Instruction } from './decode-instruction.js';
 
 /** Bumped whenever the instrumentation changes; part of the compiled-module cache key. */

@@ -1,4 +1,4 @@
-import type { ValType } from '../binary/module-info.js';
+import type { ValType } from '@memory-mcp/wasm-binary';
 
 /** What the backend asks a worker to run. Everything here is structured-clone safe. */
 export interface RunMessage {

@@ -57,8 +57,13 @@ export class ByteReader {
       result += (byte & 0x7f) * 2 ** shift;
       shift += 7;
     } while (byte & 0x80);
-    if (shift < 33 && byte & 0x40) result -= 2 ** shift;
-    return result;
+    if (shift < 33) {
+      if (byte & 0x40) result -= 2 ** shift;
+      return result;
+    }
+    // Five bytes carry 35 bits: keep the low 33 and sign-extend from bit 32.
+    result %= 2 ** 33;
+    return result >= 2 ** 32 ? result - 2 ** 33 : result;
   }
 
   bytesOf(length: number): Uint8Array {
