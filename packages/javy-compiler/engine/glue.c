@@ -18,8 +18,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
-#include "quickjs.h"
+
+/* While Wizer snapshots the engine, the clock reads as zero, so the snapshot is byte-for-byte
+   reproducible; Math.random is reseeded from the real clock when the code runs. */
+static int snapshotting;
+static int memory_mcp_gettimeofday(struct timeval *tv, void *tz) {
+  if (snapshotting) {
+    tv->tv_sec = 0;
+    tv->tv_usec = 0;
+    return 0;
+  }
+  return gettimeofday(tv, tz);
+}
+#define gettimeofday memory_mcp_gettimeofday
+/* One translation unit with QuickJS, so the glue can reseed the context's Math.random state. */
+#include "quickjs.c"
+#undef gettimeofday
+/* quickjs.c forbids plain malloc in its own code; the glue owns its buffers */
+#undef malloc
+#undef free
+#undef realloc
 
 #define RESULT_FD 1023
 #define EXPORT(name) __attribute__((export_name(name)))
@@ -183,6 +203,7 @@ static void report_value(JSValue value) {
    until nothing is left, and reports. Returns the process exit code. */
 static int run_bytecode(const uint8_t *bytecode, size_t len) {
   init_engine();
+  js_random_init(ctx);
   size_t input_len;
   uint8_t *input_text = read_fd(0, &input_len);
   JSValue input = JS_UNDEFINED;
@@ -245,7 +266,9 @@ static int run_bytecode(const uint8_t *bytecode, size_t len) {
 /* ---- exports ----------------------------------------------------------------------------------- */
 
 EXPORT("wizer.initialize") void memory_mcp_wizer_initialize(void) {
+  snapshotting = 1;
   init_engine();
+  snapshotting = 0;
   uint8_t *bytecode = read_fd(0, &embedded_len);
   if (embedded_len > 0) embedded = bytecode;
   else free(bytecode);
