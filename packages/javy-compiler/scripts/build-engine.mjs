@@ -50,7 +50,12 @@ const common = [
   `-ffile-prefix-map=${work}=obj`,
 ];
 // WASI has no FE_DOWNWARD/FE_UPWARD: see engine/directed-rounding.c.
-const rounding = ['-Dsnprintf=memory_mcp_snprintf', '-Dfesetround=memory_mcp_fesetround', '-DFE_DOWNWARD=0x400', '-DFE_UPWARD=0x800'];
+const rounding = [
+  '-Dsnprintf=memory_mcp_snprintf',
+  '-Dfesetround=memory_mcp_fesetround',
+  '-DFE_DOWNWARD=0x400',
+  '-DFE_UPWARD=0x800',
+];
 const units = [
   // glue.c includes quickjs.c: one translation unit (see the comment there)
   [join(engineDir, 'glue.c'), rounding],
@@ -67,8 +72,14 @@ const objects = await Promise.all(
     ([file, extra], i) =>
       new Promise((resolve, reject) => {
         const object = join(work, `${i}.o`);
-        const child = require('node:child_process').spawn('clang', [...common, ...extra, '-c', file, '-o', object], { stdio: 'inherit' });
-        child.on('exit', (code) => (code === 0 ? resolve(object) : reject(new Error(`clang failed on ${file}`))));
+        const child = require('node:child_process').spawn(
+          'clang',
+          [...common, ...extra, '-c', file, '-o', object],
+          { stdio: 'inherit' },
+        );
+        child.on('exit', (code) =>
+          code === 0 ? resolve(object) : reject(new Error(`clang failed on ${file}`)),
+        );
       }),
   ),
 );
@@ -77,7 +88,9 @@ const enginePath = join(out, 'engine.wasm');
 execFileSync('clang', [...common, ...objects, '-o', enginePath, ...linkFlags], { stdio: 'inherit' });
 
 const wizer = (await import('@bytecodealliance/wizer')).default;
-const wizerVersion = JSON.parse(readFileSync(require.resolve('@bytecodealliance/wizer/package.json'), 'utf8')).version;
+const wizerVersion = JSON.parse(
+  readFileSync(require.resolve('@bytecodealliance/wizer/package.json'), 'utf8'),
+).version;
 const snapshotPath = join(out, 'engine.snapshot.wasm');
 const wizerArgs = ['--allow-wasi', '--init-func', 'wizer.initialize', '-o', snapshotPath, enginePath];
 execFileSync(wizer, wizerArgs, { input: Buffer.alloc(0), stdio: ['pipe', 'inherit', 'inherit'] });
@@ -91,8 +104,18 @@ const provenance = {
   engine: 'memory-mcp QuickJS engine',
   source: { package: 'qjsc', version: qjscVersion, path: 'deps/quickjs_2021_03_27', quickjs: quickjsVersion },
   compiler: compilerVersion,
-  flags: { common: common.map((f) => f.replace(sourceDir, '<quickjs>').replace(engineDir, '<engine>').replace(work, '<obj>')), quickjs: rounding, link: linkFlags },
-  wizer: { package: '@bytecodealliance/wizer', version: wizerVersion, args: ['--allow-wasi', '--init-func', 'wizer.initialize'] },
+  flags: {
+    common: common.map((f) =>
+      f.replace(sourceDir, '<quickjs>').replace(engineDir, '<engine>').replace(work, '<obj>'),
+    ),
+    quickjs: rounding,
+    link: linkFlags,
+  },
+  wizer: {
+    package: '@bytecodealliance/wizer',
+    version: wizerVersion,
+    args: ['--allow-wasi', '--init-func', 'wizer.initialize'],
+  },
   files: { 'engine.wasm': fileInfo(enginePath), 'engine.snapshot.wasm': fileInfo(snapshotPath) },
 };
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -106,15 +129,21 @@ if (check) {
     const rebuilt = provenance.files[name].sha256;
     const ok = committedHash === rebuilt && onDisk === rebuilt;
     same &&= ok;
-    console.log(`${ok ? '✓' : '✗'} ${name}: rebuilt ${rebuilt.slice(0, 16)}…, committed ${String(committedHash).slice(0, 16)}…, on disk ${onDisk.slice(0, 16)}…`);
+    console.log(
+      `${ok ? '✓' : '✗'} ${name}: rebuilt ${rebuilt.slice(0, 16)}…, committed ${String(committedHash).slice(0, 16)}…, on disk ${onDisk.slice(0, 16)}…`,
+    );
   }
   rmSync(out, { recursive: true, force: true });
   if (!same) {
-    console.error('engine rebuild differs from the committed engine: the build is not reproducible or the sources changed');
+    console.error(
+      'engine rebuild differs from the committed engine: the build is not reproducible or the sources changed',
+    );
     process.exit(1);
   }
   console.log(`engine rebuild is byte-identical (${seconds} s)`);
 } else {
   writeFileSync(join(engineDir, 'provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
-  console.log(`built engine.wasm (${provenance.files['engine.wasm'].size} bytes) and engine.snapshot.wasm (${provenance.files['engine.snapshot.wasm'].size} bytes) in ${seconds} s`);
+  console.log(
+    `built engine.wasm (${provenance.files['engine.wasm'].size} bytes) and engine.snapshot.wasm (${provenance.files['engine.snapshot.wasm'].size} bytes) in ${seconds} s`,
+  );
 }

@@ -16,6 +16,13 @@ export interface CompiledModule {
   /** Modules a `dynamic` module imports, by import module name. */
   imports?: Record<string, Uint8Array>;
   compileMs: number;
+  /**
+   * When set, the module writes one JSON record to this WASI file descriptor when it finishes:
+   * `{ "ok": true, "json"?: string, "description"?: string }` or
+   * `{ "ok": false, "error": { "name", "message", "stack"? } }`. Code running inside cannot reach
+   * the descriptor, so printing cannot forge a result.
+   */
+  resultChannel?: { fd: number };
 }
 
 /** Turns source text into a WebAssembly module. Compile errors throw `CompileError`. */

@@ -4,6 +4,8 @@ import {
   type BackendCapabilities,
   type BackendHealth,
   BackendUnavailableError,
+  CompileError,
+  type Compiler,
   type ExecutionRequest,
   type ExecutionResult,
   type ExecutionStatus,
@@ -31,7 +33,7 @@ import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from './fuel/fuel-instrumenter.js';
 import { ModuleCache } from './module-cache.js';
 import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
-import type { ComponentMessage, RunMessage, RunReply } from './pool/worker-protocol.js';
+import type { ComponentMessage, LinkedModule, RunMessage, RunReply } from './pool/worker-protocol.js';
 import { compileWat } from './wat-compiler.js';
 
 const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
@@ -57,6 +59,11 @@ export interface WasmBackendOptions {
   crashWindowMs?: number;
   /** Worker script override (bundlers). */
   workerUrl?: URL;
+  /**
+   * Compiles `language: 'javascript'` to WebAssembly (for example `@memory-mcp/javy-compiler`).
+   * Without one, this backend does not run JavaScript.
+   */
+  compiler?: Compiler;
 }
 
 interface CompiledEntry {
@@ -112,6 +119,8 @@ export class WasmBackend implements Backend {
   readonly #components: ModuleCache<CompiledComponent>;
   readonly #maxModuleBytes: number;
   readonly fuelPerSecond: number;
+  readonly #compiler: Compiler | undefined;
+  readonly #hashes = new WeakMap<Uint8Array, string>();
   readonly #crashThreshold: number;
   readonly #crashWindowMs: number;
   readonly #runTimes = new Float64Array(1000);
@@ -133,13 +142,14 @@ export class WasmBackend implements Backend {
     this.#components = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
+    this.#compiler = options.compiler;
     this.#crashThreshold = options.crashThreshold ?? 5;
     this.#crashWindowMs = options.crashWindowMs ?? 60_000;
   }
 
   capabilities(): BackendCapabilities {
     return {
-      languages: ['wasm', 'wat'],
+      languages: this.#compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
       fuel: true,
@@ -155,6 +165,7 @@ export class WasmBackend implements Backend {
     const policy = resolvePolicy(request.policy);
 
     const compileStart = performance.now();
+    if (request.language === 'javascript') return this.#executeJavaScript(request, limits, policy, started);
     const bytes = await this.#moduleBytes(request);
     const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
     if (isComponent(bytes)) {
@@ -216,8 +227,9 @@ export class WasmBackend implements Backend {
     return bytes;
   }
 
-  async #compile(bytes: Uint8Array, capPages: number): Promise<CompiledEntry> {
-    const key = `${sha256(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
+  /** `linkNames`: import modules satisfied by linked modules at run time (not by the host). */
+  async #compile(bytes: Uint8Array, capPages: number, linkNames: string[] = []): Promise<CompiledEntry> {
+    const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
     const cached = this.#modules.get(key);
     if (cached) return cached;
     let instrumented: ReturnType<typeof instrumentFuel>;
@@ -253,6 +265,7 @@ export class WasmBackend implements Backend {
     };
     if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
     for (const imp of info.imports) {
+      if (linkNames.includes(imp.module)) continue;
       if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
         const names = entry.wasiImports[imp.module] ?? [];
         names.push(imp.name);
@@ -278,6 +291,78 @@ export class WasmBackend implements Backend {
     }
     this.#modules.set(key, entry, capped.bytes.length);
     return entry;
+  }
+
+  /** Compiles JS with the injected compiler, then runs the module (and the engine it links) like any other. */
+  async #executeJavaScript(
+    request: ExecutionRequest,
+    limits: Limits,
+    policy: Policy,
+    started: number,
+  ): Promise<ExecutionResult> {
+    if (!this.#compiler) {
+      throw new InvalidRequestError(
+        'language',
+        'this wasm backend has no JavaScript compiler configured; run JavaScript on the node backend',
+      );
+    }
+    if (typeof request.code !== 'string')
+      throw new InvalidRequestError('code', 'JavaScript must be source text');
+    const compileStart = performance.now();
+    let result: ExecutionResult;
+    let compiled: Awaited<ReturnType<Compiler['compile']>>;
+    try {
+      compiled = await this.#compiler.compile(request.code);
+    } catch (error) {
+      if (!CompileError.isInstance(error)) throw error;
+      result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
+      result.timing = {
+        queuedMs: 0,
+        compileMs: performance.now() - compileStart,
+        runMs: 0,
+        totalMs: performance.now() - started,
+      };
+      this.#record(result);
+      return result;
+    }
+    const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
+    const linkNames = Object.keys(compiled.imports ?? {});
+    const main = await this.#compile(compiled.bytes, capPages, linkNames);
+    const links: LinkedModule[] = [];
+    let minPages = main.minPages;
+    for (const [name, bytes] of Object.entries(compiled.imports ?? {})) {
+      const entry = await this.#compile(bytes, capPages);
+      minPages = Math.max(minPages, entry.minPages);
+      links.push({
+        name,
+        module: entry.module,
+        wasiImports: entry.wasiImports,
+        hasStart: entry.hasStart,
+        ...(entry.memoryExport ? { memoryExport: entry.memoryExport } : {}),
+      });
+    }
+    const compileMs = performance.now() - compileStart;
+    if (minPages > capPages) {
+      result = emptyResult(this.name, 'memory_limit', {
+        kind: 'memory_limit',
+        message: `the JavaScript engine needs ${minPages * PAGE_BYTES} bytes of memory to start; the cap is ${limits.memoryBytes}`,
+        limit: { name: 'memoryBytes', allowed: limits.memoryBytes, used: minPages * PAGE_BYTES },
+      });
+    } else {
+      const message = this.#message({ ...request, language: 'wasm', entry: undefined }, main, limits, policy);
+      if (links.length > 0) message.links = links;
+      if (compiled.resultChannel) message.resultFd = compiled.resultChannel.fd;
+      const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
+      result = this.#result(outcome, limits, message.fuel);
+    }
+    result.timing = {
+      queuedMs: 0,
+      compileMs,
+      runMs: result.timing.runMs,
+      totalMs: performance.now() - started,
+    };
+    this.#record(result);
+    return result;
   }
 
   async #executeComponent(
@@ -336,7 +421,7 @@ export class WasmBackend implements Backend {
   }
 
   async #compileComponent(bytes: Uint8Array, capPages: number): Promise<CompiledComponent> {
-    const key = `${sha256(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
+    const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
     const cached = this.#components.get(key);
     if (cached) return cached;
     const transpiled = await transpileComponent(bytes);
@@ -358,6 +443,16 @@ export class WasmBackend implements Backend {
     }
     this.#components.set(key, compiled, size);
     return compiled;
+  }
+
+  /** SHA-256 of module bytes, remembered per array: a linked engine is hashed once, not per run. */
+  #hash(bytes: Uint8Array): string {
+    let hash = this.#hashes.get(bytes);
+    if (!hash) {
+      hash = sha256(bytes);
+      this.#hashes.set(bytes, hash);
+    }
+    return hash;
   }
 
   #fuelBudget(limits: Limits): number {
@@ -440,6 +535,10 @@ export class WasmBackend implements Backend {
     if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
     if (reply.fuelUsed !== undefined) result.fuelUsed = reply.fuelUsed;
     if (reply.files) result.files = reply.files;
+    if (reply.result !== undefined && (status === 'ok' || status === 'error')) {
+      applyResultRecord(result, reply.result, limits);
+      return result;
+    }
     if (reply.error) {
       result.error = { ...reply.error };
       if (status === 'memory_limit') {
@@ -550,6 +649,53 @@ function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
     }
     return v;
   });
+}
+
+/** Reads a compiled module's result record (see `CompiledModule.resultChannel`) into the result. */
+function applyResultRecord(result: ExecutionResult, text: string, limits: Limits): void {
+  let record: {
+    ok?: boolean;
+    json?: string;
+    description?: string;
+    error?: { name?: string; message?: string; stack?: string };
+  };
+  try {
+    record = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (record.ok) {
+    result.status = 'ok';
+    result.exitCode = 0;
+    delete result.error;
+    if (record.json !== undefined) result.value = JSON.parse(record.json);
+    else if (record.description !== undefined) result.value = `[not JSON] ${record.description}`;
+    return;
+  }
+  const error = record.error ?? {};
+  if (error.name === 'InternalError' && /out of memory/i.test(error.message ?? '')) {
+    result.status = 'memory_limit';
+    result.error = {
+      kind: 'memory_limit',
+      message: `the JavaScript heap ran out of memory (cap ${limits.memoryBytes} bytes)`,
+      limit: {
+        name: 'memoryBytes',
+        allowed: limits.memoryBytes,
+        used: result.memoryPeakBytes ?? limits.memoryBytes,
+      },
+    };
+    return;
+  }
+  result.status = 'error';
+  const stack = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => line.includes('input.js'))
+    .join('\n');
+  result.error = {
+    kind: error.name ?? 'Error',
+    message: error.message ?? 'unknown error',
+    ...(stack ? { stack } : {}),
+  };
 }
 
 function isComponent(bytes: Uint8Array): boolean {

@@ -1,5 +1,6 @@
 export { BackendUnavailableError } from './backend-unavailable-error.js';
 export { CancelledError } from './cancelled-error.js';
+export { CompileError } from './compile-error.js';
 export { ConfigError } from './config-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
 export { errorMarker, hasMarker, MemoryMcpError } from './memory-mcp-error.js';

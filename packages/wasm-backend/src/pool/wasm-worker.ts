@@ -48,10 +48,14 @@ function run(message: RunMessage): RunReply {
     allowConsole: message.allowConsole,
     deterministic: message.deterministic,
     ...(message.files ? { files: message.files } : {}),
+    ...(message.resultFd !== undefined ? { resultFd: message.resultFd } : {}),
   });
-  const imports: WebAssembly.Imports = {};
-  for (const [namespace, names] of Object.entries(message.wasiImports))
-    imports[namespace] = host.imports(names);
+  const wasiFor = (wanted: Record<string, string[]>) => {
+    const imports: WebAssembly.Imports = {};
+    for (const [namespace, names] of Object.entries(wanted)) imports[namespace] = host.imports(names);
+    return imports;
+  };
+  const imports = wasiFor(message.wasiImports);
   let memory: WebAssembly.Memory | undefined;
   if (message.importedMemory) {
     const { module, name, initial, maximum, shared } = message.importedMemory;
@@ -64,8 +68,22 @@ function run(message: RunMessage): RunReply {
   }
 
   const t0 = performance.now();
+  const instances: WebAssembly.Instance[] = [];
   let instance: WebAssembly.Instance;
   try {
+    // Linked modules first (a dynamic module's engine): their exports become the main module's imports.
+    for (const link of message.links ?? []) {
+      const linked = new WebAssembly.Instance(link.module, wasiFor(link.wasiImports));
+      (linked.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
+      instances.push(linked);
+      const linkedMemory = link.memoryExport ? linked.exports[link.memoryExport] : undefined;
+      if (linkedMemory instanceof WebAssembly.Memory) {
+        memory = linkedMemory;
+        host.bind(memory);
+      }
+      if (link.hasStart) (linked.exports[START_EXPORT] as () => void)();
+      imports[link.name] = linked.exports;
+    }
     instance = new WebAssembly.Instance(message.module, imports);
   } catch (error) {
     const t1 = performance.now();
@@ -82,14 +100,22 @@ function run(message: RunMessage): RunReply {
     return reply(message, host, t1 - t0, 0, 'trap', trap);
   }
   const t1 = performance.now();
+  instances.push(instance);
   const exported = message.memoryExport ? instance.exports[message.memoryExport] : undefined;
   if (exported instanceof WebAssembly.Memory) memory = exported;
   if (memory) host.bind(memory);
-  const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
-  const outOfFuel = instance.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global;
-  fuel.value = BigInt(message.fuel);
+  (instance.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
+  const outOfFuel = {
+    get value() {
+      return instances.some((i) => (i.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global).value === 1) ? 1 : 0;
+    },
+  };
   const withFuel = (r: RunReply) => {
-    r.fuelUsed = message.fuel - Number(fuel.value as bigint);
+    // every instance meters its own counter against the same budget; the cost is their sum
+    r.fuelUsed = instances.reduce(
+      (sum, i) => sum + message.fuel - Number((i.exports[FUEL_EXPORT] as WebAssembly.Global).value as bigint),
+      0,
+    );
     return withMemory(r, memory);
   };
 
@@ -167,6 +193,8 @@ function reply(
   };
   if (error) r.error = error;
   if (host.fs) r.files = host.fs.writtenFiles();
+  const result = host.resultText();
+  if (result !== undefined) r.result = result;
   return r;
 }
 

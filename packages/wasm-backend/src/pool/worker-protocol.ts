@@ -1,7 +1,20 @@
 import type { ValType } from '@memory-mcp/wasm-binary';
 
+/** A module instantiated before the main one, whose exports the main module imports by `name`. */
+export interface LinkedModule {
+  name: string;
+  module: WebAssembly.Module;
+  wasiImports: Record<string, string[]>;
+  memoryExport?: string;
+  hasStart: boolean;
+}
+
 /** What the backend asks a worker to run. Everything here is structured-clone safe. */
 export interface RunMessage {
+  /** Modules to instantiate first (a dynamic module's engine). */
+  links?: LinkedModule[];
+  /** Collect writes to this descriptor as the result channel. */
+  resultFd?: number;
   id: number;
   module: WebAssembly.Module;
   /** Names the module imports from each WASI preview 1 namespace. */
@@ -50,6 +63,8 @@ export interface RunReply {
   runMs: number;
   instantiateMs: number;
   memoryBytes?: number;
+  /** What the code wrote to its result channel. */
+  result?: string;
   /** Fuel consumed (budget minus what is left); may pass the budget by at most one charge. */
   fuelUsed?: number;
   files?: Record<string, Uint8Array>;

@@ -15,7 +15,12 @@ export interface WasiHostOptions {
   files?: Record<string, string | Uint8Array>;
   /** Fixed clocks and seeded randomness: the same run gives the same answers. */
   deterministic: boolean;
+  /** A descriptor (not stdout or stderr) whose writes are collected apart: a compiler's result channel. */
+  resultFd?: number;
 }
+
+/** Most bytes kept from the result channel. */
+const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
 type FdEntry =
   | { kind: 'stdin' | 'stdout' | 'stderr' }
@@ -44,6 +49,8 @@ export class WasiPreview1Host {
   readonly fs: MemoryFs | undefined;
   readonly stdout: Uint8Array[] = [];
   readonly stderr: Uint8Array[] = [];
+  readonly result: Uint8Array[] = [];
+  #resultBytes = 0;
   outputBytes = 0;
   truncated = false;
   #stdinPos = 0;
@@ -94,6 +101,11 @@ export class WasiPreview1Host {
 
   stderrText(): string {
     return decodeChunks(this.stderr);
+  }
+
+  /** What the code wrote to the result channel, if it has one and wrote anything. */
+  resultText(): string | undefined {
+    return this.result.length > 0 ? decodeChunks(this.result) : undefined;
   }
 
   #write(target: Uint8Array[], data: Uint8Array): void {
@@ -226,6 +238,17 @@ export class WasiPreview1Host {
       proc_raise: () => Errno.NOSYS,
 
       fd_write: (fd: number, iovs: number, count: number, written: number) => {
+        if (fd === opts.resultFd) {
+          let total = 0;
+          for (const part of this.#gather(iovs, count)) {
+            const room = MAX_RESULT_BYTES - this.#resultBytes;
+            if (room > 0) this.result.push(part.slice(0, room));
+            this.#resultBytes += Math.min(room, part.length);
+            total += part.length;
+          }
+          this.#view().setUint32(written, total, true);
+          return Errno.SUCCESS;
+        }
         const entry = this.#fds.get(fd);
         if (!entry) return Errno.BADF;
         const parts = this.#gather(iovs, count);

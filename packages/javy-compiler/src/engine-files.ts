@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface EngineFiles {
+  /** The engine as compiled (used to compile JS to bytecode on the host). */
+  engine: Uint8Array;
+  /** The engine pre-initialized with Wizer: runtime and context already created. */
+  snapshot: Uint8Array;
+  /** SHA-256 of the snapshot: part of every cache key. */
+  hash: string;
+  version: string;
+}
+
+let cached: EngineFiles | undefined;
+
+/** Loads the committed engine files that ship in the package's `engine/` folder. */
+export function loadEngine(): EngineFiles {
+  if (cached) return cached;
+  // src/ and dist/ both sit one level below the package root
+  const file = (name: string) =>
+    new Uint8Array(readFileSync(fileURLToPath(new URL(`../engine/${name}`, import.meta.url))));
+  const snapshot = file('engine.snapshot.wasm');
+  const provenance = JSON.parse(new TextDecoder().decode(file('provenance.json'))) as {
+    source: { quickjs: string };
+  };
+  cached = {
+    engine: file('engine.wasm'),
+    snapshot,
+    hash: createHash('sha256').update(snapshot).digest('hex'),
+    version: `quickjs-${provenance.source.quickjs}`,
+  };
+  return cached;
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { CompiledModule, CompileOptions, Compiler } from '@memory-mcp/sandbox-core';
+import { buildDynamicModule, buildStaticModule, ENGINE_IMPORT, RESULT_FD } from './build-modules.js';
+import { compileToBytecode } from './bytecode-compiler.js';
+import { type CompileCache, MemoryCompileCache } from './compile-cache.js';
+import { type EngineFiles, loadEngine } from './engine-files.js';
+import { checkSyntax } from './syntax-check.js';
+
+export interface QuickJsCompilerOptions {
+  /** `static` (default): one self-contained WASI command. `dynamic`: bytecode only, links the engine. */
+  mode?: 'static' | 'dynamic';
+  /** Engine files; default the ones that ship with this package. */
+  engine?: EngineFiles;
+  /** Compiled-module cache; default an in-memory LRU. */
+  cache?: CompileCache;
+}
+
+/**
+ * Compiles JavaScript to WebAssembly the way Javy does, offline: the code (the body of an async
+ * function) is checked, compiled to QuickJS bytecode by the engine itself, and packed into a
+ * module that runs on the pre-initialized engine.
+ */
+export class QuickJsCompiler implements Compiler {
+  readonly name = 'memory-mcp-quickjs';
+  readonly mode: 'static' | 'dynamic';
+  readonly engine: EngineFiles;
+  readonly cache: CompileCache;
+
+  constructor(options: QuickJsCompilerOptions = {}) {
+    this.mode = options.mode ?? 'static';
+    this.engine = options.engine ?? loadEngine();
+    this.cache = options.cache ?? new MemoryCompileCache();
+  }
+
+  async compile(source: string, options: CompileOptions = {}): Promise<CompiledModule> {
+    const mode = options.mode ?? this.mode;
+    const key = createHash('sha256')
+      .update(this.engine.hash)
+      .update(JSON.stringify({ mode, filename: options.filename ?? 'input.js' }))
+      .update(source)
+      .digest('hex');
+    const cached = await this.cache.get(key);
+    if (cached) return cached;
+
+    const started = performance.now();
+    checkSyntax(source, options.filename);
+    const bytecode = compileToBytecode(source);
+    const bytes =
+      mode === 'static' ? buildStaticModule(this.engine.snapshot, bytecode) : buildDynamicModule(bytecode);
+    const compiled: CompiledModule = {
+      bytes,
+      hash: createHash('sha256').update(bytes).digest('hex'),
+      mode,
+      engine: { name: this.name, version: this.engine.version, hash: this.engine.hash },
+      compileMs: performance.now() - started,
+      resultChannel: { fd: RESULT_FD },
+      ...(mode === 'dynamic' ? { imports: { [ENGINE_IMPORT]: this.engine.snapshot } } : {}),
+    };
+    await this.cache.set(key, compiled);
+    return compiled;
+  }
+}
+
+/** `createCompiler({ mode, engine, cache })`: the compiler memory-mcp uses for JS on wasm. */
+export function createCompiler(options: QuickJsCompilerOptions = {}): QuickJsCompiler {
+  return new QuickJsCompiler(options);
+}

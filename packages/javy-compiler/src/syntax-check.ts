@@ -1,0 +1,27 @@
+import { CompileError } from '@memory-mcp/sandbox-core';
+import { parse } from 'acorn';
+
+/**
+ * Parses the code as the body of an async function with acorn, so a syntax error carries the exact
+ * line and column (QuickJS 2021 reports only lines). Throws `CompileError`.
+ */
+export function checkSyntax(source: string, fileName = 'input.js'): void {
+  try {
+    parse(source, {
+      ecmaVersion: 2022,
+      sourceType: 'script',
+      allowReturnOutsideFunction: true,
+      allowAwaitOutsideFunction: true,
+      locations: true,
+    });
+  } catch (error) {
+    const loc = (error as { loc?: { line: number; column: number } }).loc;
+    const message = (error as Error).message.replace(/\s*\(\d+:\d+\)$/, '');
+    if (!loc) throw new CompileError(`SyntaxError: ${message}`, { fileName });
+    throw new CompileError(`SyntaxError: ${message} (${fileName}:${loc.line}:${loc.column + 1})`, {
+      line: loc.line,
+      column: loc.column + 1,
+      fileName,
+    });
+  }
+}
