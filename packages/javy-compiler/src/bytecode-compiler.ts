@@ -32,12 +32,18 @@ function compileOnlyWasi(memory: () => WebAssembly.Memory): Record<string, (...a
             return 0;
           };
         }
-        if (name === 'fd_read')
-          return (_fd: number, _iovs: number, _n: number, read: number) => (
-            view().setUint32(read, 0, true), 0
-          );
-        if (name === 'clock_time_get')
-          return (_id: number, _p: bigint, out: number) => (view().setBigUint64(out, 0n, true), 0);
+        if (name === 'fd_read') {
+          return (_fd: number, _iovs: number, _n: number, read: number) => {
+            view().setUint32(read, 0, true);
+            return 0;
+          };
+        }
+        if (name === 'clock_time_get') {
+          return (_id: number, _p: bigint, out: number) => {
+            view().setBigUint64(out, 0n, true);
+            return 0;
+          };
+        }
         if (name === 'proc_exit') {
           return (code: number) => {
             throw new Error(`the engine exited (${code}) while compiling`);
