@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createCompiler, type QuickJsCompiler } from '@memory-mcp/javy-compiler';
 import { MemoryStore, ToolMetrics } from '@memory-mcp/mcp-server';
 import { NodeBackend } from '@memory-mcp/node-backend';
 import { type Backend, type BackendKind, UnifiedSandbox } from '@memory-mcp/sandbox-core';
@@ -10,10 +11,12 @@ export interface Runtime {
   sandbox: UnifiedSandbox;
   store: MemoryStore;
   toolMetrics: ToolMetrics;
+  /** Offered to MCP clients as compile_to_wasm: portable static modules. */
+  compiler: QuickJsCompiler;
   close(): Promise<void>;
 }
 
-/** Builds the backends the mode needs, the sandbox in front of them, and the store. */
+/** Builds the backends the mode needs, the sandbox in front of them, the compiler and the store. */
 export async function buildRuntime(config: AppConfig): Promise<Runtime> {
   const { sandbox: settings } = config;
   const limits = {
@@ -21,12 +24,16 @@ export async function buildRuntime(config: AppConfig): Promise<Runtime> {
     memoryBytes: settings.memoryMb * 1024 * 1024,
     maxOutputBytes: settings.maxOutputBytes,
   };
+  // JS on wasm uses dynamic modules: each script is a few hundred bytes linking the shared,
+  // pre-initialized engine, instead of a fresh 880 KB module to compile.
+  const jsOnWasm = createCompiler({ mode: 'dynamic' });
   const backends: Partial<Record<BackendKind, Backend>> = {};
   if (settings.backend !== 'node') {
     backends.wasm = new WasmBackend({
       maxConcurrency: settings.maxConcurrency,
       limits,
       fuelPerSecond: settings.fuelPerSecond,
+      compiler: jsOnWasm,
     });
   }
   if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits });
@@ -40,6 +47,7 @@ export async function buildRuntime(config: AppConfig): Promise<Runtime> {
     sandbox,
     store,
     toolMetrics: new ToolMetrics(),
+    compiler: createCompiler({ mode: 'static', engine: jsOnWasm.engine }),
     async close() {
       await sandbox.close();
       store.close();

@@ -47,30 +47,9 @@ async function main(): Promise<number> {
   if (config.databasePath) mkdirSync(dirname(config.databasePath), { recursive: true });
   if (config.command === 'doctor') return doctor(config, version);
 
-  const runtime = await buildRuntime(config);
-  log(`data: ${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')}`);
-  log(`sandbox: ${config.sandbox.backend} (${Object.keys(runtime.sandbox.backends).join(', ')})`);
-  const info = { name: 'memory-mcp', version };
-
-  let stopTransport: () => Promise<void>;
-  if (config.http) {
-    const handle = await serveHttp(runtime, config.http, info);
-    log(`listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}`);
-    stopTransport = () => handle.close();
-  } else {
-    const server = createMemoryMcpServer({
-      sandbox: runtime.sandbox,
-      store: runtime.store,
-      toolMetrics: runtime.toolMetrics,
-      ...info,
-    });
-    const transport = new StdioServerTransport();
-    await server.connect(transport);
-    log('serving MCP over stdio');
-    stopTransport = () => server.close();
-    process.stdin.on('end', () => void shutdown('stdin closed'));
-  }
-
+  // Signals are handled from the start, so a stop that arrives while starting up is still graceful.
+  let runtime: Awaited<ReturnType<typeof buildRuntime>> | undefined;
+  let stopTransport: (() => Promise<void>) | undefined;
   let stopping = false;
   async function shutdown(reason: string): Promise<void> {
     if (stopping) return;
@@ -78,12 +57,37 @@ async function main(): Promise<number> {
     log(`shutting down (${reason})`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    await stopTransport().catch(() => {});
-    await runtime.close();
+    await stopTransport?.().catch(() => {});
+    await runtime?.close();
     process.exit(0);
   }
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  runtime = await buildRuntime(config);
+  log(`data: ${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')}`);
+  log(`sandbox: ${config.sandbox.backend} (${Object.keys(runtime.sandbox.backends).join(', ')})`);
+  const info = { name: 'memory-mcp', version };
+
+  if (config.http) {
+    const handle = await serveHttp(runtime, config.http, info);
+    stopTransport = () => handle.close();
+    log(`listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}`);
+  } else {
+    const server = createMemoryMcpServer({
+      sandbox: runtime.sandbox,
+      store: runtime.store,
+      toolMetrics: runtime.toolMetrics,
+      compiler: runtime.compiler,
+      ...info,
+    });
+    const transport = new StdioServerTransport();
+    await server.connect(transport);
+    stopTransport = () => server.close();
+    log('serving MCP over stdio');
+    process.stdin.on('end', () => void shutdown('stdin closed'));
+  }
+  if (stopping) await shutdown('stopped while starting');
   return -1; // keep running
 }
 

@@ -1,3 +1,4 @@
+import { createCompiler, loadEngine } from '@memory-mcp/javy-compiler';
 import { MemoryStore } from '@memory-mcp/mcp-server';
 import { detectIsolation, NodeBackend } from '@memory-mcp/node-backend';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
@@ -25,14 +26,26 @@ export async function doctor(config: AppConfig, version: string): Promise<number
   const wasmWanted = config.sandbox.backend !== 'node';
   const nodeWanted = config.sandbox.backend !== 'wasm';
   try {
-    const wasm = new WasmBackend({ maxConcurrency: 1, warmWorkers: 1 });
+    const wasm = new WasmBackend({
+      maxConcurrency: 1,
+      warmWorkers: 1,
+      compiler: createCompiler({ mode: 'dynamic' }),
+    });
     const result = await wasm.execute({
       language: 'wat',
       code: '(module (func (export "f") (result i32) i32.const 7))',
       entry: 'f',
     });
+    const js = await wasm.execute({ language: 'javascript', code: 'return 6 * 7' });
     const caps = wasm.capabilities();
     await wasm.close();
+    const engine = loadEngine();
+    checks.push({
+      name: 'js on wasm',
+      ok: js.value === 42,
+      required: wasmWanted,
+      detail: `QuickJS engine ${engine.version}, snapshot ${engine.hash.slice(0, 12)}… (${js.status})`,
+    });
     checks.push({
       name: 'wasm backend',
       ok: result.value === 7,

@@ -70,6 +70,7 @@ export async function serveHttp(
         sandbox: runtime.sandbox,
         store: runtime.store,
         toolMetrics: runtime.toolMetrics,
+        compiler: runtime.compiler,
         ...info,
       });
       await mcp.connect(transport);

@@ -167,7 +167,10 @@ describe('memory-mcp over stdio', () => {
   it('cancellation aborts the execution and the record says cancelled', async () => {
     const controller = new AbortController();
     const pending = client.callTool(
-      { name: 'execute_agent_code', arguments: { code: 'while (true) {}', limits: { timeoutMs: 30_000 } } },
+      {
+        name: 'execute_agent_code',
+        arguments: { code: 'while (true) {}', backend: 'node', limits: { timeoutMs: 30_000 } },
+      },
       undefined,
       { signal: controller.signal },
     );

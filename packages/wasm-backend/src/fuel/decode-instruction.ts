@@ -14,6 +14,7 @@ export type InstructionKind =
   | 'call'
   | 'return_call'
   | 'unreachable'
+  | 'nop'
   | 'memory.grow'
   /** Bulk memory op whose last operand is a byte count (memory.copy, memory.fill, memory.init). */
   | 'bulk_bytes'
@@ -71,8 +72,10 @@ export function decodeInstruction(reader: ByteReader): Instruction {
       kind = 'unreachable';
       break;
     case 0x01:
+      kind = 'nop';
+      break;
     case 0x0f:
-      if (op === 0x0f) kind = 'return';
+      kind = 'return';
       break;
     case 0x02:
     case 0x03:

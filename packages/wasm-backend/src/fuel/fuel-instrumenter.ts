@@ -13,17 +13,19 @@ import {
 import { decodeInstruction, type Instruction } from './decode-instruction.js';
 
 /** Bumped whenever the instrumentation changes; part of the compiled-module cache key. */
-export const FUEL_INSTRUMENTER_VERSION = 1;
+export const FUEL_INSTRUMENTER_VERSION = 2;
 export const FUEL_EXPORT = '__memory_mcp_fuel';
 export const OUT_OF_FUEL_EXPORT = '__memory_mcp_out_of_fuel';
 export const START_EXPORT = '__memory_mcp_start';
 
 /**
- * The cost model. One unit per instruction; a call costs 1 at the call site and its body charges at
- * the callee's entry; bulk operations also pay for what they touch.
+ * The cost model. One unit per instruction, except the structural markers `block`, `loop`, `else`,
+ * `end` and `nop`, which do no work and are free (as in wasmtime); a call costs 1 at the call site
+ * and its body charges at the callee's entry; bulk operations also pay for what they touch.
  */
 export const FUEL_COSTS = {
   instruction: 1,
+  structural: 0,
   /** Extra units per page `memory.grow` asks for (1 unit per 64 bytes). */
   perGrowPage: 1024,
   /** `memory.copy` / `memory.fill` / `memory.init` pay 1 unit per 2^6 = 64 bytes. */
@@ -207,6 +209,7 @@ interface Body {
 }
 
 const CLOSES_SEGMENT = new Set(['loop', 'if', 'else', 'end']);
+const FREE_KINDS = new Set(['block', 'loop', 'else', 'end', 'nop']);
 
 function instrumentBody(
   bytes: Uint8Array,
@@ -239,14 +242,14 @@ function instrumentBody(
   let opener = 0;
   let cost = 0;
   instructions.forEach((ins, i) => {
-    cost += FUEL_COSTS.instruction;
+    cost += FREE_KINDS.has(ins.kind) ? FUEL_COSTS.structural : FUEL_COSTS.instruction;
     if (CLOSES_SEGMENT.has(ins.kind)) {
       segmentCost.set(opener, cost);
       opener = i + 1;
       cost = 0;
     }
   });
-  segmentCost.set(opener, cost + FUEL_COSTS.instruction); // the function's own closing `end`
+  segmentCost.set(opener, cost + FUEL_COSTS.structural); // the function's own closing `end`
 
   const out = new ByteWriter();
   // locals: the original groups plus one i64 (cached fuel) and one i32 (scratch)

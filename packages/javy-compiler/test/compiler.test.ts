@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CompileError } from '@memory-mcp/sandbox-core';
+import { describe, expect, it } from 'vitest';
+import {
+  createCompiler,
+  ENGINE_IMPORT,
+  JavyCliCompiler,
+  loadEngine,
+  MemoryCompileCache,
+} from '../src/index.js';
+
+describe('QuickJsCompiler', () => {
+  it('static mode builds a standalone WASI command that another WASI runtime (node:wasi) runs', async () => {
+    const compiled = await createCompiler().compile(`console.log('from', 'node:wasi', 6 * 7);`);
+    expect(compiled.mode).toBe('static');
+    const imports = WebAssembly.Module.imports(
+      new WebAssembly.Module(compiled.bytes as Uint8Array<ArrayBuffer>),
+    );
+    expect(new Set(imports.map((i) => i.module))).toEqual(new Set(['wasi_snapshot_preview1']));
+    const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-wasi-'));
+    try {
+      writeFileSync(join(dir, 'out.wasm'), compiled.bytes);
+      // a separate process running Node's own WASI implementation, nothing of ours
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--no-warnings',
+          '-e',
+          `const { WASI } = require('node:wasi'); const w = new WASI({ version: 'preview1' }); WebAssembly.instantiate(require('fs').readFileSync(process.argv[1]), w.getImportObject()).then(({ instance }) => w.start(instance));`,
+          join(dir, 'out.wasm'),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(run.stdout).toBe('from node:wasi 42\n');
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dynamic mode builds a module of a few hundred bytes that imports the engine', async () => {
+    const compiled = await createCompiler({ mode: 'dynamic' }).compile('return 1 + 1;');
+    expect(compiled.bytes.length).toBeLessThan(1024);
+    expect(Object.keys(compiled.imports ?? {})).toEqual([ENGINE_IMPORT]);
+    expect(compiled.imports![ENGINE_IMPORT]).toBe(loadEngine().snapshot);
+    const imports = WebAssembly.Module.imports(
+      new WebAssembly.Module(compiled.bytes as Uint8Array<ArrayBuffer>),
+    );
+    expect(
+      imports
+        .filter((i) => i.module === ENGINE_IMPORT)
+        .map((i) => i.name)
+        .sort(),
+    ).toEqual(['memory', 'memory_mcp_alloc', 'memory_mcp_eval_bytecode']);
+  });
+
+  it('syntax errors are CompileErrors with line and column', async () => {
+    const compiler = createCompiler();
+    for (const [code, line, column] of [
+      ['const a = 1;\nconst b = ;', 2, 11],
+      ['let x = {\n  a: 1,\n  b: 2\n', 4, 1],
+      ['return await;', 1, 13],
+    ] as const) {
+      const error = await compiler.compile(code).catch((e: unknown) => e);
+      expect(CompileError.isInstance(error), code).toBe(true);
+      expect(error).toMatchObject({ line, column });
+      expect((error as Error).message).toMatch(/SyntaxError/);
+    }
+  });
+
+  it('caches by source, options and engine: a repeat compile is a hit and returns the same module', async () => {
+    const cache = new MemoryCompileCache();
+    const compiler = createCompiler({ mode: 'dynamic', cache });
+    const first = await compiler.compile('return 42;');
+    const second = await compiler.compile('return 42;');
+    expect(second).toBe(first);
+    expect(cache.hits).toBe(1);
+    const other = await compiler.compile('return 42;', { mode: 'static' });
+    expect(other.hash).not.toBe(first.hash);
+    expect(cache.size).toBe(2);
+  });
+
+  it('is deterministic: the same source gives the same bytes', async () => {
+    const a = await createCompiler({ mode: 'static' }).compile('return [1, 2, 3].map((x) => x * 2);');
+    const b = await createCompiler({ mode: 'static' }).compile('return [1, 2, 3].map((x) => x * 2);');
+    expect(a.hash).toBe(b.hash);
+  });
+});
+
+describe('JavyCliCompiler (against a stand-in for the javy CLI, see fixtures/fake-javy.mjs)', () => {
+  const fake = fileURLToPath(new URL('./fixtures/fake-javy.mjs', import.meta.url));
+  const leftovers = () => readdirSync(tmpdir()).filter((d) => d.startsWith('memory-mcp-javy-')).length;
+
+  it('builds with `javy build in.js -o out.wasm` and cleans its temporary files', async () => {
+    const before = leftovers();
+    const compiled = await new JavyCliCompiler({ path: fake }).compile('console.log(1)');
+    const module = new WebAssembly.Module(compiled.bytes as Uint8Array<ArrayBuffer>);
+    expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(['_start']);
+    const note = JSON.parse(Buffer.from(WebAssembly.Module.customSections(module, 'javy')[0]!).toString());
+    expect(note).toEqual({ dynamic: false, length: 14 });
+    expect(leftovers()).toBe(before);
+  });
+
+  it('passes -C dynamic for dynamic mode', async () => {
+    const compiled = await new JavyCliCompiler({ path: fake, mode: 'dynamic' }).compile('1');
+    const note = JSON.parse(
+      Buffer.from(
+        WebAssembly.Module.customSections(
+          new WebAssembly.Module(compiled.bytes as Uint8Array<ArrayBuffer>),
+          'javy',
+        )[0]!,
+      ).toString(),
+    );
+    expect(note.dynamic).toBe(true);
+  });
+
+  it("turns javy's failures into CompileErrors with stderr and position", async () => {
+    const error = await new JavyCliCompiler({ path: fake }).compile('SYNTAX_ERROR').catch((e: unknown) => e);
+    expect(CompileError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({
+      line: 3,
+      column: 5,
+      message: expect.stringMatching(/exit 1.*unexpected token/),
+    });
+  });
+
+  it('times out a javy that hangs, and still cleans up', async () => {
+    const before = leftovers();
+    const error = await new JavyCliCompiler({ path: fake, timeoutMs: 500 })
+      .compile('HANG')
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/timed out after 500 ms/);
+    expect(leftovers()).toBe(before);
+  });
+
+  it('finds javy through JAVY_PATH', () => {
+    expect(JavyCliCompiler.find({ JAVY_PATH: fake })).toBe(fake);
+    expect(JavyCliCompiler.find({ JAVY_PATH: '/nope/javy' })).toBeUndefined();
+    expect(JavyCliCompiler.find({ PATH: '/nope' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,138 @@
+// JavaScript on the wasm backend through this compiler, checked against the node backend.
+import { NodeBackend } from '@memory-mcp/node-backend';
+import { describeBackendConformance, javascriptKit } from '@memory-mcp/sandbox-core/testing';
+import { WasmBackend } from '@memory-mcp/wasm-backend';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCompiler } from '../src/index.js';
+import { corpus } from './fixtures/corpus.js';
+
+describeBackendConformance(
+  'wasm backend running JavaScript (dynamic modules)',
+  () => new WasmBackend({ compiler: createCompiler({ mode: 'dynamic' }) }),
+  {
+    kit: javascriptKit,
+  },
+);
+
+const wasm = new WasmBackend({ maxConcurrency: 8, compiler: createCompiler({ mode: 'dynamic' }) });
+const wasmStatic = new WasmBackend({ maxConcurrency: 2, compiler: createCompiler({ mode: 'static' }) });
+const node = new NodeBackend({ poolSize: 2 });
+afterAll(async () => {
+  await Promise.all([wasm.close(), wasmStatic.close(), node.close()]);
+});
+
+describe('the same JavaScript gives the same output on node and on wasm', () => {
+  it(`has at least 30 programs`, () => expect(corpus.length).toBeGreaterThanOrEqual(30));
+  for (const program of corpus) {
+    it(program.name, async () => {
+      const request = {
+        language: 'javascript' as const,
+        code: program.code,
+        ...(program.input !== undefined ? { input: program.input } : {}),
+      };
+      const [onNode, onWasm] = await Promise.all([node.execute(request), wasm.execute(request)]);
+      expect(onWasm.status, JSON.stringify(onWasm.error)).toBe(onNode.status);
+      expect(onWasm.stdout).toBe(onNode.stdout);
+      expect(onWasm.value).toEqual(onNode.value);
+      if (onNode.status === 'error') {
+        expect(onWasm.error?.kind).toBe(onNode.error?.kind);
+        expect(onWasm.error?.message).toBe(onNode.error?.message);
+      }
+      expect(onWasm.backend).toBe('wasm');
+      expect(onWasm.fuelUsed).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('JavaScript on wasm: limits and errors', () => {
+  it('reports uncaught errors with message and line', async () => {
+    const result = await wasm.execute({ language: 'javascript', code: `const a = 1;\n\nnull.boom;` });
+    expect(result.status).toBe('error');
+    expect(result.error?.kind).toBe('TypeError');
+    expect(result.error?.stack).toMatch(/input\.js:3/);
+  });
+
+  it('turns syntax errors into error results with line and column', async () => {
+    const result = await wasm.execute({ language: 'javascript', code: `const ok = 1;\nconst = 2;` });
+    expect(result).toMatchObject({ status: 'error', error: { kind: 'SyntaxError' } });
+    expect(result.error?.message).toMatch(/input\.js:2:7/);
+  });
+
+  it('an infinite loop ends as out_of_fuel, before the wall clock', async () => {
+    const started = performance.now();
+    const result = await wasm.execute({
+      language: 'javascript',
+      code: 'for (;;) {}',
+      limits: { timeoutMs: 10_000 },
+    });
+    expect(result.status).toBe('out_of_fuel');
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a memory bomb ends as memory_limit', async () => {
+    const result = await wasm.execute({
+      language: 'javascript',
+      code: 'const keep = []; for (;;) keep.push(new Array(1e5).fill(Math.random()));',
+      limits: { memoryBytes: 48 * 1024 * 1024, fuel: 1e13, timeoutMs: 30_000 },
+    });
+    expect(result.status).toBe('memory_limit');
+    expect(result.memoryPeakBytes).toBeLessThanOrEqual(48 * 1024 * 1024);
+  });
+
+  it('Node APIs, timers and network are clear errors', async () => {
+    for (const code of [
+      `require('fs')`,
+      `setTimeout(() => {}, 1)`,
+      `await fetch('http://x')`,
+      `process.env`,
+    ]) {
+      const result = await wasm.execute({ language: 'javascript', code });
+      expect(result.status, code).toBe('error');
+      expect(result.error?.message, code).toMatch(/not available in the wasm sandbox/);
+    }
+  });
+
+  it('a printed fake result does not forge the real one', async () => {
+    const result = await wasm.execute({
+      language: 'javascript',
+      code: `console.log(JSON.stringify({ ok: true, json: '"forged"' }));\nreturn 'real';`,
+    });
+    expect(result.value).toBe('real');
+  });
+
+  it('runs 100 concurrent JavaScript executions with zero crashes', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        wasm.execute({
+          language: 'javascript',
+          code: `console.log('run', input.i);\nreturn input.i * 2;`,
+          input: { i },
+        }),
+      ),
+    );
+    results.forEach((r, i) => {
+      expect(r.status).toBe('ok');
+      expect(r.stdout).toBe(`run ${i}\n`);
+      expect(r.value).toBe(i * 2);
+    });
+    expect(wasm.stats().crashes).toBe(0);
+  });
+
+  it('static modules run on the backend too, with the same results', async () => {
+    const result = await wasmStatic.execute({ language: 'javascript', code: corpus[0]!.code });
+    const viaDynamic = await wasm.execute({ language: 'javascript', code: corpus[0]!.code });
+    expect(result).toMatchObject({ status: 'ok', stdout: viaDynamic.stdout, value: viaDynamic.value });
+  });
+
+  it('Math.random differs between runs but not under policy.deterministic', async () => {
+    const code = 'return [Math.random(), Date.now()];';
+    const [a, b] = await Promise.all([
+      wasm.execute({ language: 'javascript', code }),
+      wasm.execute({ language: 'javascript', code }),
+    ]);
+    expect((a.value as number[])[0]).not.toBe((b.value as number[])[0]);
+    const det = { language: 'javascript' as const, code, policy: { deterministic: true } };
+    const [c, d] = await Promise.all([wasm.execute(det), wasm.execute(det)]);
+    expect(c.value).toEqual(d.value);
+  });
+});
