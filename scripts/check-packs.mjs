@@ -79,19 +79,36 @@ for (const { manifest } of packages) {
     }
   };
   for (const [bin, target] of Object.entries(packed.bin ?? {})) {
-    // A command-line package: its bin must run from the installed tarballs (here: `doctor`, which
-    // starts every backend, so worker and runner files must resolve in an installed layout).
+    // Command-line packages must run from the installed tarballs: `memory-mcp doctor` starts every
+    // backend (so worker and runner files must resolve in an installed layout); `memory-mcp-javy`
+    // compiles a script with the engine files that ship in its tarball.
+    const exe = join(project, 'node_modules', '.bin', bin);
     try {
-      const out = execFileSync(join(project, 'node_modules', '.bin', bin), ['doctor'], {
-        cwd: project,
-        encoding: 'utf8',
-        env: { ...process.env, MEMORY_MCP_DATA_DIR: join(project, 'data') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      console.log(`✓ ${bin} doctor (${target}): ${out.trim().split('\n').at(-1)}`);
+      let summary;
+      if (bin === 'memory-mcp-javy') {
+        writeFileSync(join(project, 'hello.js'), "console.log('hi'); return 42;");
+        execFileSync(exe, ['build', 'hello.js', '-o', 'hello.wasm'], {
+          cwd: project,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        const bytes = readFileSync(join(project, 'hello.wasm'));
+        if (!WebAssembly.validate(bytes)) throw new Error('not a valid module');
+        summary = `built a ${bytes.length}-byte module`;
+      } else {
+        const out = execFileSync(exe, ['doctor'], {
+          cwd: project,
+          encoding: 'utf8',
+          env: { ...process.env, MEMORY_MCP_DATA_DIR: join(project, 'data') },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        summary = out.trim().split('\n').at(-1);
+      }
+      console.log(`✓ ${bin} (${target}): ${summary}`);
     } catch (error) {
       failures++;
-      console.error(`✗ ${bin} doctor: ${(error.stdout ?? '').toString()}${(error.stderr ?? '').toString()}`);
+      console.error(
+        `✗ ${bin}: ${(error.stdout ?? '').toString()}${(error.stderr ?? '').toString()}${error.message}`,
+      );
     }
   }
   const subpaths = Object.keys(packed.exports ?? { '.': {} }).filter((k) => !k.endsWith('.json'));

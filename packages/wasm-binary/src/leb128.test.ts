@@ -63,9 +63,10 @@ describe('LEB128 and module rewriting', () => {
       info.sections,
       new Map([[7, appendToVector(exportPayload, 1, entry)]]),
     );
-    expect(WebAssembly.Module.exports(new WebAssembly.Module(rebuilt)).map((e) => e.name)).toEqual([
-      'f',
-      'g',
-    ]);
+    expect(
+      WebAssembly.Module.exports(new WebAssembly.Module(rebuilt as Uint8Array<ArrayBuffer>)).map(
+        (e) => e.name,
+      ),
+    ).toEqual(['f', 'g']);
   });
 });
