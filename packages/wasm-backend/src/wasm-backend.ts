@@ -67,6 +67,8 @@ export interface WasmBackendOptions {
 }
 
 interface CompiledEntry {
+  /** The cache key: stable identity of `module`, so a worker that holds it is not sent it again. */
+  key: string;
   module: WebAssembly.Module;
   info: ModuleInfo;
   minPages: number;
@@ -255,6 +257,7 @@ export class WasmBackend implements Backend {
     const info = readModuleInfo(instrumented.bytes);
     const capped = capMemory(instrumented.bytes, info, capPages);
     const entry: CompiledEntry = {
+      key,
       module: undefined as unknown as WebAssembly.Module,
       info,
       minPages: capped.minPages,
@@ -335,6 +338,7 @@ export class WasmBackend implements Backend {
       minPages = Math.max(minPages, entry.minPages);
       links.push({
         name,
+        key: entry.key,
         module: entry.module,
         wasiImports: entry.wasiImports,
         hasStart: entry.hasStart,
@@ -474,6 +478,7 @@ export class WasmBackend implements Backend {
   ): Omit<RunMessage, 'id'> {
     const message: Omit<RunMessage, 'id'> = {
       module: compiled.module,
+      moduleKey: compiled.key,
       fuel: this.#fuelBudget(limits),
       hasStart: compiled.hasStart,
       wasiImports: compiled.wasiImports,

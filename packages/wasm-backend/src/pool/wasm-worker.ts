@@ -6,7 +6,13 @@ import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-inst
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
-import type { RunMessage, RunReply, WorkerMessage } from './worker-protocol.js';
+import {
+  type LinkedModule,
+  type RunMessage,
+  type RunReply,
+  WORKER_MODULE_CACHE,
+  type WorkerMessage,
+} from './worker-protocol.js';
 
 if (!parentPort) throw new Error('wasm-worker must run in a worker thread');
 const port = parentPort;
@@ -37,7 +43,60 @@ port.on('message', (message: WorkerMessage) => {
     return;
   }
   port.postMessage(run(message));
+  // While idle, get a fresh instance of each linked module (a dynamic module's engine) ready for
+  // the next run: instantiating a large engine is most of a small run's cost. Each instance still
+  // serves exactly one run.
+  for (const link of message.links ?? []) prepareSoon(link);
 });
+
+interface Prepared {
+  instance: WebAssembly.Instance;
+  /** The WASI functions it imported forward to whichever host is current. */
+  setHost(host: WasiPreview1Host): void;
+}
+const prepared = new Map<string, Prepared>();
+/** Linked modules by key: the backend posts each one to a worker only once. */
+const linkedModules = new Map<string, WebAssembly.Module>();
+
+function cachedModule(key: string | undefined, module: WebAssembly.Module | undefined): WebAssembly.Module {
+  if (module && key && linkedModules.size < WORKER_MODULE_CACHE) linkedModules.set(key, module);
+  const found = module ?? (key ? linkedModules.get(key) : undefined);
+  if (!found) throw new Error(`module ${key} was never sent to this worker`);
+  return found;
+}
+
+function instantiateForwarding(link: LinkedModule): Prepared {
+  let table: Record<string, Record<string, (...args: never[]) => unknown>> = {};
+  const imports: WebAssembly.Imports = {};
+  for (const [namespace, names] of Object.entries(link.wasiImports)) {
+    const forward: Record<string, (...args: never[]) => unknown> = {};
+    for (const name of names) forward[name] = (...args: never[]) => table[namespace]![name]!(...args);
+    imports[namespace] = forward;
+  }
+  const instance = new WebAssembly.Instance(cachedModule(link.key, link.module), imports);
+  return {
+    instance,
+    setHost(host) {
+      table = Object.fromEntries(
+        Object.entries(link.wasiImports).map(([namespace, names]) => [namespace, host.imports(names)]),
+      );
+    },
+  };
+}
+
+function takePrepared(link: LinkedModule, host: WasiPreview1Host): WebAssembly.Instance {
+  const ready = prepared.get(link.key) ?? instantiateForwarding(link);
+  prepared.delete(link.key);
+  ready.setHost(host);
+  return ready.instance;
+}
+
+function prepareSoon(link: LinkedModule): void {
+  if (prepared.has(link.key)) return;
+  setImmediate(() => {
+    if (!prepared.has(link.key)) prepared.set(link.key, instantiateForwarding(link));
+  });
+}
 
 function run(message: RunMessage): RunReply {
   const host = new WasiPreview1Host({
@@ -68,12 +127,13 @@ function run(message: RunMessage): RunReply {
   }
 
   const t0 = performance.now();
+  const mainModule = cachedModule(message.moduleKey, message.module);
   const instances: WebAssembly.Instance[] = [];
   let instance: WebAssembly.Instance;
   try {
     // Linked modules first (a dynamic module's engine): their exports become the main module's imports.
     for (const link of message.links ?? []) {
-      const linked = new WebAssembly.Instance(link.module, wasiFor(link.wasiImports));
+      const linked = takePrepared(link, host);
       (linked.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
       instances.push(linked);
       const linkedMemory = link.memoryExport ? linked.exports[link.memoryExport] : undefined;
@@ -84,7 +144,7 @@ function run(message: RunMessage): RunReply {
       if (link.hasStart) (linked.exports[START_EXPORT] as () => void)();
       imports[link.name] = linked.exports;
     }
-    instance = new WebAssembly.Instance(message.module, imports);
+    instance = new WebAssembly.Instance(mainModule, imports);
   } catch (error) {
     const t1 = performance.now();
     if (error instanceof WebAssembly.LinkError) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@memory-mcp/sandbox-core';
-import type { RunReply, WorkerMessage } from './worker-protocol.js';
+import { type RunReply, WORKER_MODULE_CACHE, type WorkerMessage } from './worker-protocol.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -26,6 +26,11 @@ interface Slot {
   job?: Job;
   /** Set when we terminate the worker on purpose (deadline, cancel, close). */
   retiring: boolean;
+  /** When it last finished a job: the longest-idle worker goes first, so a worker that just
+   * finished has time to prepare its next instance. */
+  idleSince: number;
+  /** Linked modules this worker already holds (by key), so they are not posted again. */
+  knownLinks: Set<string>;
 }
 
 interface Job {
@@ -118,7 +123,7 @@ export class WorkerPool {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, retiring: false };
+    const slot: Slot = { worker, retiring: false, idleSince: 0, knownLinks: new Set() };
     worker.on('message', (reply: RunReply) => this.#onReply(slot, reply));
     worker.on('error', (error) => this.#onCrash(slot, `worker error: ${error.message}`));
     worker.on('exit', (code) => this.#onCrash(slot, `worker exited with code ${code}`));
@@ -131,10 +136,8 @@ export class WorkerPool {
     while (this.#queue.length > 0) {
       let slot: Slot | undefined;
       for (const candidate of this.#slots) {
-        if (!candidate.job && !candidate.retiring) {
+        if (!candidate.job && !candidate.retiring && (!slot || candidate.idleSince < slot.idleSince))
           slot = candidate;
-          break;
-        }
       }
       if (!slot && this.#slots.size < this.size) slot = this.#spawn();
       if (!slot) return;
@@ -150,7 +153,20 @@ export class WorkerPool {
       this.#finish(slot, { kind: 'timeout', elapsedMs: performance.now() - job.started! });
       this.#retire(slot);
     }, job.timeoutMs);
-    slot.worker.postMessage({ ...job.message, id: this.#nextId++ });
+    let message = job.message;
+    if ('moduleKey' in message && message.moduleKey) {
+      if (slot.knownLinks.has(message.moduleKey)) message = { ...message, module: undefined };
+      else if (slot.knownLinks.size < WORKER_MODULE_CACHE) slot.knownLinks.add(message.moduleKey);
+    }
+    if ('links' in message && message.links) {
+      const links = message.links.map((link) => {
+        if (slot.knownLinks.has(link.key)) return { ...link, module: undefined };
+        if (slot.knownLinks.size < WORKER_MODULE_CACHE) slot.knownLinks.add(link.key);
+        return link;
+      });
+      message = { ...message, links };
+    }
+    slot.worker.postMessage({ ...message, id: this.#nextId++ });
   }
 
   #onReply(slot: Slot, reply: RunReply): void {
@@ -163,6 +179,7 @@ export class WorkerPool {
     const job = slot.job;
     if (!job) return;
     slot.job = undefined;
+    slot.idleSince = performance.now();
     clearTimeout(job.timer);
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
     job.resolve(outcome);

@@ -1,9 +1,18 @@
 import type { ValType } from '@memory-mcp/wasm-binary';
 
+/**
+ * Modules a worker keeps by key. The pool stops sending a module once the worker holds it, and
+ * both sides stop adding at this bound, in the same order (main module, then links).
+ */
+export const WORKER_MODULE_CACHE = 256;
+
 /** A module instantiated before the main one, whose exports the main module imports by `name`. */
 export interface LinkedModule {
   name: string;
-  module: WebAssembly.Module;
+  /** Stable identity of `module` across messages (each message carries a fresh clone of it). */
+  key: string;
+  /** Omitted when the worker already holds this module under `key`. */
+  module?: WebAssembly.Module;
   wasiImports: Record<string, string[]>;
   memoryExport?: string;
   hasStart: boolean;
@@ -16,7 +25,9 @@ export interface RunMessage {
   /** Collect writes to this descriptor as the result channel. */
   resultFd?: number;
   id: number;
-  module: WebAssembly.Module;
+  /** Omitted when the worker already holds this module under `moduleKey`. */
+  module?: WebAssembly.Module;
+  moduleKey?: string;
   /** Names the module imports from each WASI preview 1 namespace. */
   wasiImports: Record<string, string[]>;
   /** An imported memory the host must create, as `{ module, name, initial, maximum, shared }`. */
