@@ -54,13 +54,19 @@ await show('TypeScript, stripped and run on Node', 'execute_agent_code', {
   context: { input: { x: 3, y: 4 } },
 });
 await show(
-  'JavaScript asked to run on wasm (needs the javy compiler, not shipped yet: a clear error)',
+  'Small pure JavaScript: hybrid routing compiles it to WebAssembly (QuickJS) and meters fuel',
   'execute_agent_code',
   {
-    code: 'return 1 + 1',
-    backend: 'wasm',
+    code: "const words = input.text.split(' ');\nconsole.log('words:', words.length);\nreturn words.map((w) => w.length);",
+    context: { input: { text: 'the quick brown fox' } },
   },
 );
+const compiled = await show('Compile JavaScript to a portable WASI module', 'compile_to_wasm', {
+  code: 'console.log("compiled once, run by id"); return 6 * 7;',
+});
+if (compiled?.module_id) {
+  await show('Run the stored module by id', 'execute_agent_code', { module_id: compiled.module_id });
+}
 await show('A WAT module on the wasm backend, with fuel', 'execute_agent_code', {
   language: 'wat',
   code: '(module (func $fib (export "fib") (param i32) (result i32) (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0)) (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1))) (call $fib (i32.sub (local.get 0) (i32.const 2))))))))',

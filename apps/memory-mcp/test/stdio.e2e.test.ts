@@ -79,6 +79,18 @@ describe('memory-mcp over stdio', () => {
     expect(wat.fuelUsed).toBeGreaterThan(0);
   });
 
+  it('runs small pure JS on wasm, and compiles JS to a stored module that runs by id', async () => {
+    const routed = await exec(client, { code: 'return [1, 2, 3].map((x) => x * x);' });
+    expect(routed).toMatchObject({ status: 'ok', backend: 'wasm', value: [1, 4, 9] });
+    expect((routed.route as { reason: string }).reason).toMatch(/heuristic: small pure/);
+    expect(routed.fuelUsed).toBeGreaterThan(0);
+    const compiled = await call('compile_to_wasm', { code: 'console.log("stored"); return "by id";' });
+    expect(compiled.module_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(compiled.size).toBeGreaterThan(100_000);
+    const byId = await exec(client, { module_id: compiled.module_id });
+    expect(byId).toMatchObject({ status: 'ok', backend: 'wasm', stdout: 'stored\n', value: 'by id' });
+  });
+
   it('denies a network call, early or at run time, and the app stays up', async () => {
     const early = await exec(client, { code: "require('net').connect(80, 'example.com')" });
     expect(early.status).toBe('denied');

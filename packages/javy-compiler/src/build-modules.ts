@@ -11,6 +11,13 @@ import {
 export const ENGINE_IMPORT = 'memory_mcp_engine';
 /** The WASI file descriptor the engine writes its result record to. */
 export const RESULT_FD = 1023;
+/**
+ * Custom section that tells a host where the module writes its result record (u32 descriptor), so
+ * a module stored and run later by id still reports its value.
+ */
+export const RESULT_CHANNEL_SECTION = 'memory-mcp:result-fd';
+
+const resultChannelSection = () => new ByteWriter().name(RESULT_CHANNEL_SECTION).u32(RESULT_FD).finish();
 
 const OP = { call: 0x10, localTee: 0x22, localGet: 0x20, i32Const: 0x41, end: 0x0b, prefix: 0xfc } as const;
 
@@ -112,7 +119,10 @@ export function buildStaticModule(snapshot: Uint8Array, bytecode: Uint8Array): U
     ],
     [11, appendToVector(dataPayload, 1, passiveSegment(bytecode))],
   ]);
-  return rebuildModule(snapshot, info.sections, changes);
+  return new ByteWriter()
+    .bytes(rebuildModule(snapshot, info.sections, changes))
+    .section(0, resultChannelSection())
+    .finish();
 }
 
 /**
@@ -161,5 +171,6 @@ export function buildDynamicModule(bytecode: Uint8Array): Uint8Array {
       .finish(),
   );
   w.section(11, new ByteWriter().u32(1).bytes(passiveSegment(bytecode)).finish());
+  w.section(0, resultChannelSection());
   return w.finish();
 }

@@ -1,4 +1,10 @@
-export { buildDynamicModule, buildStaticModule, ENGINE_IMPORT, RESULT_FD } from './build-modules.js';
+export {
+  buildDynamicModule,
+  buildStaticModule,
+  ENGINE_IMPORT,
+  RESULT_CHANNEL_SECTION,
+  RESULT_FD,
+} from './build-modules.js';
 export { compileToBytecode } from './bytecode-compiler.js';
 export { type CompileCache, MemoryCompileCache } from './compile-cache.js';
 export { type EngineFiles, loadEngine } from './engine-files.js';

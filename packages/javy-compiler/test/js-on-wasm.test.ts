@@ -69,6 +69,19 @@ describe('JavaScript on wasm: limits and errors', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
+  it('with fuel to spare, the deadline stops it; the replaced worker then runs JS again', async () => {
+    const result = await wasm.execute({
+      language: 'javascript',
+      code: 'for (;;) {}',
+      limits: { timeoutMs: 300, fuel: 1e15 },
+    });
+    expect(result.status).toBe('timeout');
+    for (let i = 0; i < 10; i++) {
+      const next = await wasm.execute({ language: 'javascript', code: `return ${i} * 2;` });
+      expect(next).toMatchObject({ status: 'ok', value: i * 2 });
+    }
+  });
+
   it('a memory bomb ends as memory_limit', async () => {
     const result = await wasm.execute({
       language: 'javascript',

@@ -18,7 +18,9 @@ import {
   summarize,
 } from '@memory-mcp/sandbox-core';
 import {
+  ByteReader,
   binaryKind,
+  customSections,
   exportedFuncType,
   type FuncType,
   type ModuleInfo,
@@ -69,6 +71,8 @@ export interface WasmBackendOptions {
 interface CompiledEntry {
   /** The cache key: stable identity of `module`, so a worker that holds it is not sent it again. */
   key: string;
+  /** Descriptor the module declares for its result record (custom section `memory-mcp:result-fd`). */
+  resultFd?: number;
   module: WebAssembly.Module;
   info: ModuleInfo;
   minPages: number;
@@ -267,6 +271,8 @@ export class WasmBackend implements Backend {
       wasiImports: {},
     };
     if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
+    const channel = customSections(bytes, readModuleInfo(bytes), 'memory-mcp:result-fd')[0];
+    if (channel) entry.resultFd = new ByteReader(channel).u32();
     for (const imp of info.imports) {
       if (linkNames.includes(imp.module)) continue;
       if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
@@ -492,6 +498,7 @@ export class WasmBackend implements Backend {
     };
     if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
     if (compiled.memoryExport) message.memoryExport = compiled.memoryExport;
+    if (compiled.resultFd !== undefined) message.resultFd = compiled.resultFd;
     if (policy.allowFilesystem) message.files = { ...request.files };
     if (request.entry) {
       const type = exportedFuncType(compiled.info, request.entry);

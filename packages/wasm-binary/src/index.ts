@@ -1,6 +1,7 @@
 export { ByteReader, ByteWriter, WasmDecodeError } from './leb128.js';
 export {
   binaryKind,
+  customSections,
   type ExportEntry,
   exportedFuncType,
   type FuncType,

@@ -216,6 +216,21 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   return info;
 }
 
+/** Payloads of the custom sections with this name (`id 0`, name, then bytes). */
+export function customSections(
+  bytes: Uint8Array,
+  info: Pick<ModuleInfo, 'sections'>,
+  name: string,
+): Uint8Array[] {
+  const found: Uint8Array[] = [];
+  for (const section of info.sections) {
+    if (section.id !== 0) continue;
+    const reader = new ByteReader(bytes, section.start, section.end);
+    if (reader.name() === name) found.push(bytes.subarray(reader.offset, section.end));
+  }
+  return found;
+}
+
 /** The signature of an exported function, or undefined when there is no such function export. */
 export function exportedFuncType(info: ModuleInfo, name: string): FuncType | undefined {
   const entry = info.exports.find((e) => e.name === name && e.kind === 'func');
