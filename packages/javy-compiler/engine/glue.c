@@ -97,7 +97,8 @@ static JSValue js_unavailable(JSContext *c, JSValueConst this_val, int argc, JSV
 static void init_engine(void) {
   if (ctx) return;
   rt = JS_NewRuntime();
-  JS_SetMaxStackSize(rt, 512 * 1024);
+  /* below the 1 MiB C stack (-z stack-size), so JS recursion fails as a RangeError first */
+  JS_SetMaxStackSize(rt, 768 * 1024);
   ctx = JS_NewContext(rt);
   JSValue global = JS_GetGlobalObject(ctx);
   JSValue console = JS_NewObject(ctx);

@@ -37,9 +37,11 @@ const common = [
   '--target=wasm32-wasi',
   '--sysroot=/usr',
   '-O2',
-  // EMSCRIPTEN selects QuickJS's portable paths: no computed goto, no OS threads for Atomics,
-  // no native stack probing (the wasm engine's own stack limit applies).
+  // EMSCRIPTEN selects QuickJS's portable paths: no computed goto, no OS threads for Atomics...
   '-DEMSCRIPTEN',
+  // ...but keep QuickJS's own stack check (against the C stack in linear memory), so runaway
+  // recursion is a catchable RangeError in JS, as in V8, rather than a trap.
+  '-DCONFIG_STACK_CHECK',
   `-DCONFIG_VERSION="${quickjsVersion}"`,
   '-DCONFIG_BIGNUM',
   '-D_GNU_SOURCE',
@@ -83,7 +85,9 @@ const objects = await Promise.all(
       }),
   ),
 );
-const linkFlags = ['-Wl,-z,stack-size=1048576', '-Wl,--strip-all'];
+// --stack-first: the C stack sits below the data, so an overflow traps instead of silently
+// overwriting the engine's heap.
+const linkFlags = ['-Wl,-z,stack-size=1048576', '-Wl,--stack-first', '-Wl,--strip-all'];
 const enginePath = join(out, 'engine.wasm');
 execFileSync('clang', [...common, ...objects, '-o', enginePath, ...linkFlags], { stdio: 'inherit' });
 
