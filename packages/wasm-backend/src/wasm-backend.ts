@@ -197,14 +197,7 @@ export class WasmBackend implements Backend {
       const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
       result = this.#result(outcome, limits, message.fuel);
     }
-    result.timing = {
-      queuedMs: 0,
-      compileMs,
-      runMs: result.timing.runMs,
-      totalMs: performance.now() - started,
-    };
-    this.#record(result);
-    return result;
+    return this.#finish(result, compileMs, started);
   }
 
   async #moduleBytes(request: ExecutionRequest): Promise<Uint8Array> {
@@ -325,14 +318,7 @@ export class WasmBackend implements Backend {
     } catch (error) {
       if (!CompileError.isInstance(error)) throw error;
       result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
-      result.timing = {
-        queuedMs: 0,
-        compileMs: performance.now() - compileStart,
-        runMs: 0,
-        totalMs: performance.now() - started,
-      };
-      this.#record(result);
-      return result;
+      return this.#finish(result, performance.now() - compileStart, started);
     }
     const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
     const linkNames = Object.keys(compiled.imports ?? {});
@@ -365,14 +351,7 @@ export class WasmBackend implements Backend {
       const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
       result = this.#result(outcome, limits, message.fuel);
     }
-    result.timing = {
-      queuedMs: 0,
-      compileMs,
-      runMs: result.timing.runMs,
-      totalMs: performance.now() - started,
-    };
-    this.#record(result);
-    return result;
+    return this.#finish(result, compileMs, started);
   }
 
   async #executeComponent(
@@ -420,14 +399,7 @@ export class WasmBackend implements Backend {
       const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
       result = this.#result(outcome, limits, fuel);
     }
-    result.timing = {
-      queuedMs: 0,
-      compileMs,
-      runMs: result.timing.runMs,
-      totalMs: performance.now() - started,
-    };
-    this.#record(result);
-    return result;
+    return this.#finish(result, compileMs, started);
   }
 
   async #compileComponent(bytes: Uint8Array, capPages: number): Promise<CompiledComponent> {
@@ -565,6 +537,18 @@ export class WasmBackend implements Backend {
         result.error.limit = { name: 'maxOutputBytes', allowed: limits.maxOutputBytes };
       }
     }
+    return result;
+  }
+
+  /** Stamps the timing (compile, run, total) and counts the execution. */
+  #finish(result: ExecutionResult, compileMs: number, started: number): ExecutionResult {
+    result.timing = {
+      queuedMs: 0,
+      compileMs,
+      runMs: result.timing.runMs,
+      totalMs: performance.now() - started,
+    };
+    this.#record(result);
     return result;
   }
 

@@ -1,4 +1,5 @@
 import type { ValType } from '@memory-mcp/wasm-binary';
+import type { ComponentRun } from '../component/run-component.js';
 
 /**
  * Modules a worker keeps by key. The pool stops sending a module once the worker holds it, and
@@ -82,18 +83,9 @@ export interface RunReply {
 }
 
 /** What the backend asks a worker to run for a WASI preview 2 component. */
-export interface ComponentMessage {
+export interface ComponentMessage extends ComponentRun {
   id: number;
   component: true;
-  js: string;
-  jsHash: string;
-  modules: Record<string, WebAssembly.Module>;
-  stdin: Uint8Array;
-  args: string[];
-  env: Record<string, string>;
-  maxOutputBytes: number;
-  allowConsole: boolean;
-  fuel: number;
 }
 
 export type WorkerMessage = RunMessage | ComponentMessage;
