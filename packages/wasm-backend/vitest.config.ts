@@ -5,8 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Test files spawn worker pools; two at a time fits the 2-core machines CI runs on.
-    maxWorkers: 2,
-    minWorkers: 1,
+    // Test files spawn worker pools and some assert wall-clock bounds (fuel must stop a loop well
+    // before its deadline): one file at a time, so a 2-core machine is not shared between them.
+    fileParallelism: false,
   },
 });
