@@ -36,3 +36,16 @@ export function report(rows) {
 
 export const fmt = (n, digits = 4) =>
   n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(2) : n.toPrecision(digits);
+
+/** A row builder for one package: `row(benchmark, summary, extra)` with times in milliseconds. */
+export const rowsFor =
+  (pkg) =>
+  (benchmark, s, extra = {}) => ({
+    package: pkg,
+    benchmark,
+    unit: 'ms',
+    median: s.median,
+    p95: s.p95,
+    runs: s.runs,
+    ...extra,
+  });

@@ -6,19 +6,12 @@ import { createCompiler, MemoryCompileCache } from '@memory-mcp/javy-compiler';
 import { NodeBackend } from '@memory-mcp/node-backend';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
-import { fmt, measure, report, summarize } from '../../../scripts/bench-lib.mjs';
+import { fmt, measure, report, rowsFor, summarize } from '../../../scripts/bench-lib.mjs';
 
 const rows = [];
+const toRow = rowsFor('javy-compiler');
 const row = (benchmark, s, extra = {}) => {
-  rows.push({
-    package: 'javy-compiler',
-    benchmark,
-    unit: 'ms',
-    median: s.median,
-    p95: s.p95,
-    runs: s.runs,
-    ...extra,
-  });
+  rows.push(toRow(benchmark, s, extra));
   console.error(`${benchmark}: ${fmt(s.median)} ms (p95 ${fmt(s.p95)})`);
 };
 

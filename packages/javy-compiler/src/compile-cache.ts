@@ -1,4 +1,4 @@
-import type { CompiledModule } from '@memory-mcp/sandbox-core';
+import { type CompiledModule, LruCache } from '@memory-mcp/sandbox-core';
 
 /** Where compiled modules are kept, keyed by SHA-256 of source, options and engine. Pluggable. */
 export interface CompileCache {
@@ -6,46 +6,31 @@ export interface CompileCache {
   set(key: string, module: CompiledModule): void | Promise<void>;
 }
 
-/** The default: an in-memory LRU bounded by entries and bytes. */
+/** The default: an in-memory LRU bounded by entries and module bytes. */
 export class MemoryCompileCache implements CompileCache {
-  readonly #entries = new Map<string, CompiledModule>();
-  #bytes = 0;
-  hits = 0;
-  misses = 0;
+  readonly #lru: LruCache<CompiledModule>;
 
-  constructor(
-    readonly maxEntries = 1000,
-    readonly maxBytes = 256 * 1024 * 1024,
-  ) {}
+  constructor(maxEntries = 1000, maxBytes = 256 * 1024 * 1024) {
+    this.#lru = new LruCache(maxBytes, maxEntries);
+  }
 
   get(key: string): CompiledModule | undefined {
-    const hit = this.#entries.get(key);
-    if (!hit) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    this.#entries.delete(key);
-    this.#entries.set(key, hit);
-    return hit;
+    return this.#lru.get(key);
   }
 
   set(key: string, module: CompiledModule): void {
-    const old = this.#entries.get(key);
-    if (old) {
-      this.#bytes -= old.bytes.length;
-      this.#entries.delete(key);
-    }
-    this.#entries.set(key, module);
-    this.#bytes += module.bytes.length;
-    for (const [oldest, entry] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries && this.#bytes <= this.maxBytes) break;
-      this.#entries.delete(oldest);
-      this.#bytes -= entry.bytes.length;
-    }
+    this.#lru.set(key, module, module.bytes.length);
+  }
+
+  get hits(): number {
+    return this.#lru.hits;
+  }
+
+  get misses(): number {
+    return this.#lru.misses;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#lru.size;
   }
 }

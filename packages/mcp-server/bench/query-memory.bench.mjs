@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from '@memory-mcp/mcp-server';
 import { emptyResult } from '@memory-mcp/sandbox-core';
-import { fmt, measure, report } from '../../../scripts/bench-lib.mjs';
+import { fmt, measure, report, rowsFor } from '../../../scripts/bench-lib.mjs';
+
+const row = rowsFor('mcp-server');
 
 const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-bench-'));
 const store = await MemoryStore.open({ url: `file:${join(dir, 'bench.db')}` });
@@ -103,15 +105,7 @@ const cases = [
 const rows = [];
 for (const [name, fn] of cases) {
   const s = await measure(fn, { runs: name.startsWith('analyze') ? 30 : runs, warmup: 5 });
-  rows.push({
-    package: 'mcp-server',
-    benchmark: name,
-    unit: 'ms',
-    median: s.median,
-    p95: s.p95,
-    runs: s.runs,
-    ...(name.startsWith('query') ? { target: 'median < 10 ms' } : {}),
-  });
+  rows.push(row(name, s, name.startsWith('query') ? { target: 'median < 10 ms' } : {}));
   console.error(`${name}: ${fmt(s.median)} ms (p95 ${fmt(s.p95)})`);
 }
 const record = await measure(
@@ -119,14 +113,7 @@ const record = await measure(
     store.recordExecution({ language: 'javascript', code: 'return 1', result: emptyResult('node', 'ok') }),
   { runs, warmup: 10 },
 );
-rows.push({
-  package: 'mcp-server',
-  benchmark: 'record one execution (WAL, synchronous=NORMAL)',
-  unit: 'ms',
-  median: record.median,
-  p95: record.p95,
-  runs,
-});
+rows.push(row('record one execution (WAL, synchronous=NORMAL)', record));
 console.error(`record execution: ${fmt(record.median)} ms`);
 report(rows);
 store.close();

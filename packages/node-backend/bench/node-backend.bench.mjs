@@ -2,7 +2,7 @@
 // bare `node -e` spawn as the baseline; then throughput with 20 concurrent callers.
 import { spawn } from 'node:child_process';
 import { NodeBackend } from '@memory-mcp/node-backend';
-import { fmt, measure, report } from '../../../scripts/bench-lib.mjs';
+import { fmt, measure, report, rowsFor } from '../../../scripts/bench-lib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 200);
 const request = { language: 'javascript', code: `console.log('hello world');` };
@@ -53,15 +53,7 @@ const coldBackend = new NodeBackend({ poolSize: 0 });
 const cold = await measure(async () => check(await coldBackend.execute(request)), { runs, warmup: 5 });
 await coldBackend.close();
 
-const row = (benchmark, s, extra = {}) => ({
-  package: 'node-backend',
-  benchmark,
-  unit: 'ms',
-  median: s.median,
-  p95: s.p95,
-  runs: s.runs,
-  ...extra,
-});
+const row = rowsFor('node-backend');
 report([
   row('bare `node -e` spawn, host environment (baseline)', bare),
   row('bare `node -e` spawn, empty environment (baseline)', bareEmptyEnv),

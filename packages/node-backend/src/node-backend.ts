@@ -13,9 +13,10 @@ import {
   InvalidRequestError,
   type Limits,
   type Policy,
+  type RunStats,
   resolveLimits,
   resolvePolicy,
-  summarize,
+  SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
 import { detectIsolation, type IsolationSupport } from './detect-isolation.js';
 import { ProcessPool, type ProcessPoolStats } from './process-pool.js';
@@ -40,16 +41,10 @@ export interface NodeBackendOptions {
   isolation?: Partial<IsolationSupport>;
 }
 
-export interface NodeBackendStats {
-  total: number;
-  ok: number;
-  failed: number;
-  timedOut: number;
+export interface NodeBackendStats extends RunStats {
   pool: ProcessPoolStats;
   inFlight: number;
   queued: number;
-  avgRunMs: number;
-  p95RunMs: number;
 }
 
 const FILENAME = 'user-code.js';
@@ -75,10 +70,7 @@ export class NodeBackend implements Backend {
   readonly #pool: ProcessPool | undefined;
   readonly #defaultKey: string;
   readonly #live = new Set<RunnerProcess>();
-  readonly #runTimes = new Float64Array(1000);
-  #runCursor = 0;
-  #runCount = 0;
-  #stats = { total: 0, ok: 0, failed: 0, timedOut: 0 };
+  readonly #metrics = new SandboxMetrics();
   #closed = false;
 
   constructor(options: NodeBackendOptions = {}) {
@@ -259,25 +251,16 @@ export class NodeBackend implements Backend {
 
   #finish(result: ExecutionResult, started: number): ExecutionResult {
     result.timing.totalMs = performance.now() - started;
-    this.#stats.total++;
-    if (result.status === 'ok') this.#stats.ok++;
-    else this.#stats.failed++;
-    if (result.status === 'timeout') this.#stats.timedOut++;
-    this.#runTimes[this.#runCursor] = result.timing.runMs;
-    this.#runCursor = (this.#runCursor + 1) % this.#runTimes.length;
-    this.#runCount = Math.min(this.#runCount + 1, this.#runTimes.length);
+    this.#metrics.record(result, result.timing.runMs);
     return result;
   }
 
   stats(): NodeBackendStats {
-    const runs = summarize(this.#runTimes.subarray(0, this.#runCount));
     return {
-      ...this.#stats,
+      ...this.#metrics.runStats(),
       pool: this.#pool?.stats() ?? { idle: 0, starting: 0, size: 0, hits: 0, misses: 0 },
       inFlight: this.#limiter.inFlight,
       queued: this.#limiter.queued,
-      avgRunMs: runs.mean,
-      p95RunMs: runs.p95,
     };
   }
 

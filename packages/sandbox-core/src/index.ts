@@ -34,6 +34,7 @@ export {
   resolvePolicy,
 } from './limits.js';
 export { CONFIG_VARIABLES, DEFAULT_CONFIG, loadConfig, type SandboxConfig } from './load-config.js';
+export { LruCache } from './lru-cache.js';
 export { type PrecheckDenial, precheckPolicy } from './policy-precheck.js';
 export {
   capableBackends,
@@ -43,6 +44,12 @@ export {
   type SandboxMode,
   unitHash,
 } from './route-request.js';
-export { type LatencySummary, type MetricsSnapshot, SandboxMetrics, summarize } from './sandbox-metrics.js';
+export {
+  type LatencySummary,
+  type MetricsSnapshot,
+  type RunStats,
+  SandboxMetrics,
+  summarize,
+} from './sandbox-metrics.js';
 export { type SandboxHealth, UnifiedSandbox, type UnifiedSandboxOptions } from './unified-sandbox.js';
 export { validateRequest } from './validate-request.js';

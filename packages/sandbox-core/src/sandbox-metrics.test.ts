@@ -28,6 +28,13 @@ describe('SandboxMetrics', () => {
     expect(latencyMs.mean).toBeCloseTo(50.5);
   });
 
+  it('reports run stats for backends', () => {
+    const metrics = new SandboxMetrics();
+    metrics.record({ status: 'ok', backend: 'x' }, 2);
+    metrics.record({ status: 'timeout', backend: 'x' }, 4);
+    expect(metrics.runStats()).toEqual({ total: 2, ok: 1, failed: 1, timedOut: 1, avgRunMs: 3, p95RunMs: 4 });
+  });
+
   it('summarize handles empty input', () => {
     expect(summarize([])).toEqual({ samples: 0, p50: 0, p95: 0, p99: 0, mean: 0 });
   });

@@ -21,6 +21,16 @@ export interface MetricsSnapshot {
   inFlight: number;
 }
 
+/** The counters a backend reports in its own `stats()`; latencies are run times there. */
+export interface RunStats {
+  total: number;
+  ok: number;
+  failed: number;
+  timedOut: number;
+  avgRunMs: number;
+  p95RunMs: number;
+}
+
 /** Counters plus a fixed-size ring of recent latencies for percentiles. */
 export class SandboxMetrics {
   #total = 0;
@@ -43,6 +53,19 @@ export class SandboxMetrics {
     this.#window[this.#cursor] = latencyMs;
     this.#cursor = (this.#cursor + 1) % this.#window.length;
     if (this.#filled < this.#window.length) this.#filled++;
+  }
+
+  /** The same counters in the shape backends report (recorded latencies are taken as run times). */
+  runStats(): RunStats {
+    const latency = summarize(this.#window.subarray(0, this.#filled));
+    return {
+      total: this.#total,
+      ok: this.#successes,
+      failed: this.#total - this.#successes,
+      timedOut: this.#byStatus.timeout ?? 0,
+      avgRunMs: latency.mean,
+      p95RunMs: latency.p95,
+    };
   }
 
   snapshot(gauges: { queueDepth: number; inFlight: number }): MetricsSnapshot {

@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import { compileWat, DEFAULT_FUEL_PER_SECOND, FUEL_EXPORT, instrumentFuel } from '@memory-mcp/wasm-backend';
 import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
-import { fmt, report, summarize } from '../../../scripts/bench-lib.mjs';
+import { fmt, report, rowsFor, summarize } from '../../../scripts/bench-lib.mjs';
+
+const row = rowsFor('wasm-backend');
 
 const rounds = Number(process.env.BENCH_FUEL_ROUNDS ?? 15);
 const require = createRequire(import.meta.url);
@@ -93,18 +95,12 @@ for (const w of workloads) {
   const ratio = result.metered.median / result.plain.median;
   const rate = used / (result.metered.median / 1000);
   rates.push(rate);
-  rows.push(
-    { package: 'wasm-backend', benchmark: `fuel: ${w.name}, plain`, unit: 'ms', ...pick(result.plain) },
-    {
-      package: 'wasm-backend',
-      benchmark: `fuel: ${w.name}, instrumented`,
-      unit: 'ms',
-      ...pick(result.metered),
-      ratio,
-      target: w.name.startsWith('tight') ? '<= 1.3x' : '',
-      note: `${fmt(used / 1e6)}M fuel, ${fmt(rate / 1e6)}M fuel/s`,
-    },
-  );
+  rows.push(row(`fuel: ${w.name}, plain`, result.plain), {
+    ...row(`fuel: ${w.name}, instrumented`, result.metered),
+    ratio,
+    target: w.name.startsWith('tight') ? '<= 1.3x' : '',
+    note: `${fmt(used / 1e6)}M fuel, ${fmt(rate / 1e6)}M fuel/s`,
+  });
   console.error(
     `${w.name}: plain ${fmt(result.plain.median)} ms, instrumented ${fmt(result.metered.median)} ms, ${ratio.toFixed(2)}x, ${fmt(rate / 1e6)}M fuel/s`,
   );
@@ -131,10 +127,7 @@ const runaway = summarize(runawayTimes);
 const runawayRate = Number(runawayBudget) / (runaway.median / 1000);
 rates.push(runawayRate);
 rows.push({
-  package: 'wasm-backend',
-  benchmark: 'fuel: runaway empty loop, fresh module (baseline tier), time to burn 500M fuel',
-  unit: 'ms',
-  ...pick(runaway),
+  ...row('fuel: runaway empty loop, fresh module (baseline tier), time to burn 500M fuel', runaway),
   note: `${fmt(runawayRate / 1e6)}M fuel/s`,
 });
 console.error(`runaway loop: ${fmt(runaway.median)} ms for 500M fuel, ${fmt(runawayRate / 1e6)}M fuel/s`);
@@ -192,16 +185,10 @@ const qjsRate = qjsUsed / (qjs.metered.median / 1000);
 rates.push(qjsRate);
 rows.push(
   {
-    package: 'wasm-backend',
-    benchmark: 'fuel: QuickJS engine (quickjs-emscripten, 503 KB) running a JS loop, plain',
-    unit: 'ms',
-    ...pick(qjs.plain),
+    ...row('fuel: QuickJS engine (quickjs-emscripten, 503 KB) running a JS loop, plain', qjs.plain),
   },
   {
-    package: 'wasm-backend',
-    benchmark: 'fuel: QuickJS engine running a JS loop, instrumented',
-    unit: 'ms',
-    ...pick(qjs.metered),
+    ...row('fuel: QuickJS engine running a JS loop, instrumented', qjs.metered),
     ratio: qjsRatio,
     target: '<= 1.5x',
     note: `${fmt(qjsUsed / 1e6)}M fuel, ${fmt(qjsRate / 1e6)}M fuel/s`,
@@ -222,16 +209,13 @@ for (let i = 0; i < 10; i++) {
 const bigSummary = summarize(bigTimes);
 rows.push(
   {
-    package: 'wasm-backend',
-    benchmark: `fuel: instrument the QuickJS engine (${(qjsBytes.length / 1e6).toFixed(2)} MB)`,
-    unit: 'ms',
-    ...pick(summarize(instrumentTimes)),
+    ...row(
+      `fuel: instrument the QuickJS engine (${(qjsBytes.length / 1e6).toFixed(2)} MB)`,
+      summarize(instrumentTimes),
+    ),
   },
   {
-    package: 'wasm-backend',
-    benchmark: `fuel: instrument a ${(big.length / 1e6).toFixed(2)} MB module`,
-    unit: 'ms',
-    ...pick(bigSummary),
+    ...row(`fuel: instrument a ${(big.length / 1e6).toFixed(2)} MB module`, bigSummary),
     target: '< 100 ms per MB',
     note: `${fmt(bigSummary.median / (big.length / 1e6))} ms per MB`,
   },
@@ -244,7 +228,3 @@ rows.push(
   },
 );
 report(rows);
-
-function pick(s) {
-  return { median: s.median, p95: s.p95, runs: s.runs };
-}

@@ -1,7 +1,7 @@
 // Hello-world WASI command through the wasm backend (warm and cold cache), throughput with 20
 // concurrent callers, and a bare WebAssembly.instantiate + _start baseline in the same process.
 import { compileWat, WasmBackend } from '@memory-mcp/wasm-backend';
-import { fmt, measure, report } from '../../../scripts/bench-lib.mjs';
+import { fmt, measure, report, rowsFor } from '../../../scripts/bench-lib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 2000);
 const hello = (text) => `(module
@@ -70,15 +70,7 @@ await Promise.all(
 const perSecond = total / ((performance.now() - t0) / 1000);
 await backend.close();
 
-const row = (benchmark, s, extra = {}) => ({
-  package: 'wasm-backend',
-  benchmark,
-  unit: 'ms',
-  median: s.median,
-  p95: s.p95,
-  runs: s.runs,
-  ...extra,
-});
+const row = rowsFor('wasm-backend');
 report([
   row('bare WebAssembly.instantiate + _start, no sandbox (baseline)', bare),
   row('hello world through the backend, warm cache (worker hop included)', warm, {

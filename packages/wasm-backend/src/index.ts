@@ -22,7 +22,6 @@ export {
   OUT_OF_FUEL_EXPORT,
   START_EXPORT,
 } from './fuel/fuel-instrumenter.js';
-export { ModuleCache } from './module-cache.js';
 export { type WasiHostOptions, WasiPreview1Host } from './wasi/wasi-preview1-host.js';
 export { WasmBackend, type WasmBackendOptions, type WasmBackendStats } from './wasm-backend.js';
 export { compileWat } from './wat-compiler.js';

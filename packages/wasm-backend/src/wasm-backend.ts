@@ -12,10 +12,12 @@ import {
   emptyResult,
   InvalidRequestError,
   type Limits,
+  LruCache,
   type Policy,
+  type RunStats,
   resolveLimits,
   resolvePolicy,
-  summarize,
+  SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
 import {
   ByteReader,
@@ -33,7 +35,6 @@ import { transpileComponent } from './component/transpile-component.js';
 import { UnknownOpcodeError } from './fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from './fuel/fuel-instrumenter.js';
-import { ModuleCache } from './module-cache.js';
 import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
 import type { ComponentMessage, LinkedModule, RunMessage, RunReply } from './pool/worker-protocol.js';
 import { compileWat } from './wat-compiler.js';
@@ -93,11 +94,7 @@ interface CompiledComponent {
   missingImports: string[];
 }
 
-export interface WasmBackendStats {
-  total: number;
-  ok: number;
-  failed: number;
-  timedOut: number;
+export interface WasmBackendStats extends RunStats {
   poolSize: number;
   busyWorkers: number;
   aliveWorkers: number;
@@ -107,8 +104,6 @@ export interface WasmBackendStats {
   cacheHits: number;
   cacheMisses: number;
   cacheEntries: number;
-  avgRunMs: number;
-  p95RunMs: number;
 }
 
 /**
@@ -120,19 +115,16 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly #pool: WorkerPool;
   readonly #limits: Limits;
-  readonly #modules: ModuleCache<CompiledEntry>;
-  readonly #wat: ModuleCache<Uint8Array>;
-  readonly #components: ModuleCache<CompiledComponent>;
+  readonly #modules: LruCache<CompiledEntry>;
+  readonly #wat: LruCache<Uint8Array>;
+  readonly #components: LruCache<CompiledComponent>;
   readonly #maxModuleBytes: number;
   readonly fuelPerSecond: number;
   readonly #compiler: Compiler | undefined;
   readonly #hashes = new WeakMap<Uint8Array, string>();
   readonly #crashThreshold: number;
   readonly #crashWindowMs: number;
-  readonly #runTimes = new Float64Array(1000);
-  #runCursor = 0;
-  #runCount = 0;
-  #stats = { total: 0, ok: 0, failed: 0, timedOut: 0 };
+  readonly #metrics = new SandboxMetrics();
   #closed = false;
 
   constructor(options: WasmBackendOptions = {}) {
@@ -143,9 +135,9 @@ export class WasmBackend implements Backend {
       ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
     });
     this.#limits = resolveLimits(options.limits);
-    this.#modules = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
-    this.#wat = new ModuleCache(64 * 1024 * 1024);
-    this.#components = new ModuleCache(options.cacheBytes ?? 256 * 1024 * 1024);
+    this.#modules = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
+    this.#wat = new LruCache(64 * 1024 * 1024);
+    this.#components = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#compiler = options.compiler;
@@ -371,7 +363,6 @@ export class WasmBackend implements Backend {
     const compiled = await this.#compileComponent(bytes, capPages);
     const compileMs = performance.now() - compileStart;
     let result: ExecutionResult;
-    const fuel = this.#fuelBudget(limits);
     if (compiled.minPages > capPages) {
       result = emptyResult(this.name, 'memory_limit', {
         kind: 'memory_limit',
@@ -389,15 +380,10 @@ export class WasmBackend implements Backend {
         js: compiled.js,
         jsHash: compiled.jsHash,
         modules: compiled.modules,
-        stdin: this.#stdin(request),
-        args: ['main.wasm', ...(request.args ?? [])],
-        env: policy.allowEnv ? { ...request.env } : {},
-        maxOutputBytes: limits.maxOutputBytes,
-        allowConsole: policy.allowConsole,
-        fuel,
+        ...this.#command(request, limits, policy),
       };
       const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
-      result = this.#result(outcome, limits, fuel);
+      result = this.#result(outcome, limits, message.fuel);
     }
     return this.#finish(result, compileMs, started);
   }
@@ -441,11 +427,22 @@ export class WasmBackend implements Backend {
     return limits.fuel ?? Math.max(1, Math.round((limits.timeoutMs / 1000) * this.fuelPerSecond));
   }
 
-  /** stdin for a command: the request's, else its input as JSON (Javy's convention). */
-  #stdin(request: ExecutionRequest): Uint8Array {
-    return new TextEncoder().encode(
-      request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
-    );
+  /**
+   * What every run gets, module or component: stdin (the request's, else its input as JSON, Javy's
+   * convention), argv, the request's env when the policy allows it, the console switch, the output
+   * cap and the fuel budget.
+   */
+  #command(request: ExecutionRequest, limits: Limits, policy: Policy) {
+    return {
+      stdin: new TextEncoder().encode(
+        request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
+      ),
+      args: ['main.wasm', ...(request.args ?? [])],
+      env: policy.allowEnv ? { ...request.env } : {},
+      allowConsole: policy.allowConsole,
+      maxOutputBytes: limits.maxOutputBytes,
+      fuel: this.#fuelBudget(limits),
+    };
   }
 
   #message(
@@ -457,15 +454,10 @@ export class WasmBackend implements Backend {
     const message: Omit<RunMessage, 'id'> = {
       module: compiled.module,
       moduleKey: compiled.key,
-      fuel: this.#fuelBudget(limits),
       hasStart: compiled.hasStart,
       wasiImports: compiled.wasiImports,
-      stdin: this.#stdin(request),
-      args: ['main.wasm', ...(request.args ?? [])],
-      env: policy.allowEnv ? { ...request.env } : {},
-      allowConsole: policy.allowConsole,
+      ...this.#command(request, limits, policy),
       deterministic: policy.deterministic,
-      maxOutputBytes: limits.maxOutputBytes,
       memoryCapBytes: limits.memoryBytes,
     };
     if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
@@ -553,20 +545,13 @@ export class WasmBackend implements Backend {
   }
 
   #record(result: ExecutionResult): void {
-    this.#stats.total++;
-    if (result.status === 'ok') this.#stats.ok++;
-    else this.#stats.failed++;
-    if (result.status === 'timeout') this.#stats.timedOut++;
-    this.#runTimes[this.#runCursor] = result.timing.runMs;
-    this.#runCursor = (this.#runCursor + 1) % this.#runTimes.length;
-    this.#runCount = Math.min(this.#runCount + 1, this.#runTimes.length);
+    this.#metrics.record(result, result.timing.runMs);
   }
 
   stats(): WasmBackendStats {
     const pool = this.#pool.stats();
-    const runs = summarize(this.#runTimes.subarray(0, this.#runCount));
     return {
-      ...this.#stats,
+      ...this.#metrics.runStats(),
       poolSize: pool.size,
       busyWorkers: pool.busy,
       aliveWorkers: pool.alive,
@@ -576,8 +561,6 @@ export class WasmBackend implements Backend {
       cacheHits: this.#modules.hits,
       cacheMisses: this.#modules.misses,
       cacheEntries: this.#modules.size,
-      avgRunMs: runs.mean,
-      p95RunMs: runs.p95,
     };
   }
 

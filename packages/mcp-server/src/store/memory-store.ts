@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Client, createClient, type InValue } from '@libsql/client';
+import { type Client, createClient, type InValue, type Transaction } from '@libsql/client';
 import { type ExecutionResult, InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { MIGRATIONS } from './migrations.js';
 
@@ -120,23 +120,31 @@ export class MemoryStore {
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      const tx = await this.client.transaction('write');
-      try {
+      await this.#write(async (tx) => {
         for (const statement of migration.statements) await tx.execute(statement);
         await tx.execute({
           sql: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
           args: [migration.version, migration.name, Date.now()],
         });
-        await tx.commit();
-        applied.push(migration.version);
-      } catch (error) {
-        await tx.rollback();
-        throw error;
-      } finally {
-        tx.close();
-      }
+      });
+      applied.push(migration.version);
     }
     return applied;
+  }
+
+  /** Runs `work` in one write transaction: committed when it resolves, rolled back when it throws. */
+  async #write<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const tx = await this.client.transaction('write');
+    try {
+      const result = await work(tx);
+      await tx.commit();
+      return result;
+    } catch (error) {
+      await tx.rollback();
+      throw error;
+    } finally {
+      tx.close();
+    }
   }
 
   async ping(): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
@@ -195,35 +203,23 @@ export class MemoryStore {
   async listExecutions(
     filter: ExecutionFilter = {},
   ): Promise<{ items: StoredExecution[]; nextCursor?: string }> {
-    const where: string[] = [];
-    const args: InValue[] = [];
-    if (filter.status) {
-      where.push('status = ?');
-      args.push(filter.status);
-    }
-    if (filter.backend) {
-      where.push('backend = ?');
-      args.push(filter.backend);
-    }
-    if (filter.episodeId) {
-      where.push('episode_id = ?');
-      args.push(filter.episodeId);
-    }
-    if (filter.since) {
-      where.push('created_at >= ?');
-      args.push(filter.since.getTime());
-    }
+    let cursor: number | undefined;
     if (filter.cursor) {
-      const seq = Number(Buffer.from(filter.cursor, 'base64url').toString());
-      if (!Number.isInteger(seq))
+      cursor = Number(Buffer.from(filter.cursor, 'base64url').toString());
+      if (!Number.isInteger(cursor))
         throw new InvalidRequestError('cursor', 'is not a cursor this server issued');
-      where.push('seq < ?');
-      args.push(seq);
     }
+    const { where, args } = conditions([
+      ['status = ?', filter.status],
+      ['backend = ?', filter.backend],
+      ['episode_id = ?', filter.episodeId],
+      ['created_at >= ?', filter.since?.getTime()],
+      ['seq < ?', cursor],
+    ]);
     const limit = Math.min(Math.max(filter.limit ?? 20, 1), 200);
     const rows = (
       await this.client.execute({
-        sql: `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
+        sql: `SELECT * FROM executions ${where} ORDER BY seq DESC LIMIT ?`,
         args: [...args, limit + 1],
       })
     ).rows;
@@ -259,8 +255,7 @@ export class MemoryStore {
   }
 
   async logStep(episodeId: string, input: { action: string; outcome?: string }): Promise<Step> {
-    const tx = await this.client.transaction('write');
-    try {
+    return this.#write(async (tx) => {
       const episode = (
         await tx.execute({ sql: 'SELECT status FROM episodes WHERE id = ?', args: [episodeId] })
       ).rows[0];
@@ -278,7 +273,6 @@ export class MemoryStore {
         sql: 'INSERT INTO steps (episode_id, seq, action, outcome, created_at) VALUES (?, ?, ?, ?, ?)',
         args: [episodeId, next, input.action, input.outcome ?? null, now],
       });
-      await tx.commit();
       return {
         episode_id: episodeId,
         seq: Number(next),
@@ -286,12 +280,7 @@ export class MemoryStore {
         outcome: input.outcome ?? null,
         created_at: iso(now)!,
       };
-    } catch (error) {
-      await tx.rollback();
-      throw error;
-    } finally {
-      tx.close();
-    }
+    });
   }
 
   async completeEpisode(
@@ -342,24 +331,13 @@ export class MemoryStore {
     sort?: MemorySort;
   }): Promise<Episode[]> {
     const match = input.query ? ftsQuery(input.query) : undefined;
-    const where: string[] = [];
-    const args: InValue[] = [];
-    let from = 'episodes e';
-    let score = 'NULL';
-    if (match) {
-      from = 'episodes_fts f JOIN episodes e ON e.seq = f.rowid';
-      where.push('episodes_fts MATCH ?');
-      args.push(match);
-      score = 'bm25(episodes_fts)';
-    }
-    if (input.domain) {
-      where.push('e.domain = ?');
-      args.push(input.domain);
-    }
-    if (input.taskType) {
-      where.push('e.task_type = ?');
-      args.push(input.taskType);
-    }
+    const from = match ? 'episodes_fts f JOIN episodes e ON e.seq = f.rowid' : 'episodes e';
+    const score = match ? 'bm25(episodes_fts)' : 'NULL';
+    const { where, args } = conditions([
+      ['episodes_fts MATCH ?', match],
+      ['e.domain = ?', input.domain],
+      ['e.task_type = ?', input.taskType],
+    ]);
     const sort = input.sort ?? (match ? 'relevance' : 'newest');
     const order = {
       relevance: match ? 'score ASC, e.seq DESC' : 'e.seq DESC',
@@ -375,7 +353,7 @@ export class MemoryStore {
         sql: `SELECT e.*, ${score} AS score,
                 (SELECT COUNT(*) FROM steps s WHERE s.episode_id = e.id) AS steps,
                 (SELECT COUNT(*) FROM executions x WHERE x.episode_id = e.id) AS executions
-              FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+              FROM ${from} ${where}
               ORDER BY ${order} LIMIT ?`,
         args: [...args, limit],
       })
@@ -496,6 +474,15 @@ export class MemoryStore {
   close(): void {
     this.client.close();
   }
+}
+
+/** `WHERE a = ? AND b = ?` from the conditions whose value is given, with their arguments. */
+function conditions(pairs: Array<[string, InValue | undefined]>): { where: string; args: InValue[] } {
+  const given = pairs.filter(([, value]) => value !== undefined && value !== '');
+  return {
+    where: given.length ? `WHERE ${given.map(([sql]) => sql).join(' AND ')}` : '',
+    args: given.map(([, value]) => value as InValue),
+  };
 }
 
 /** Turns free text into a safe FTS5 query: quoted terms, any of which may match (bm25 ranks). */

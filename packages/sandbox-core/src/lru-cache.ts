@@ -1,5 +1,8 @@
-/** A size-bounded LRU keyed by content hash: compiling is paid once, instantiating is the hot path. */
-export class ModuleCache<T> {
+/**
+ * A least-recently-used cache bounded by entries and by a byte budget the caller accounts for
+ * (compiled modules, WAT, compiler output): compiling is paid once, running is the hot path.
+ */
+export class LruCache<T> {
   readonly #entries = new Map<string, { value: T; bytes: number }>();
   #bytes = 0;
   hits = 0;
