@@ -256,7 +256,7 @@ export class WasmBackend implements Backend {
       wasiImports: {},
     };
     if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
-    const channel = customSections(bytes, readModuleInfo(bytes), 'memory-mcp:result-fd')[0];
+    const channel = customSections(instrumented.bytes, info, 'memory-mcp:result-fd')[0];
     if (channel) entry.resultFd = new ByteReader(channel).u32();
     for (const imp of info.imports) {
       if (linkNames.includes(imp.module)) continue;
