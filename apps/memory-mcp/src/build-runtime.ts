@@ -50,7 +50,7 @@ export async function buildRuntime(config: AppConfig): Promise<Runtime> {
     compiler: createCompiler({ mode: 'static', engine: jsOnWasm.engine }),
     async close() {
       await sandbox.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -74,13 +74,13 @@ export async function doctor(config: AppConfig, version: string): Promise<number
       url: config.databaseUrl,
       ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
     });
-    const ping = await store.ping();
-    store.close();
+    const state = await store.state();
+    await store.close();
     checks.push({
       name: 'database',
-      ok: ping.ok,
+      ok: state.state === 'ok',
       required: true,
-      detail: `${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')} (${ping.latencyMs.toFixed(2)} ms)`,
+      detail: `${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')} (${state.state}, ${state.latencyMs.toFixed(2)} ms${state.error ? `: ${state.error}` : ''})`,
     });
   } catch (error) {
     checks.push({ name: 'database', ok: false, required: true, detail: (error as Error).message });

@@ -142,7 +142,7 @@ describe('memory-mcp over stdio', () => {
       executions: 1,
     });
     const patterns = await call('analyze_patterns', { task_type: 'conversion' });
-    expect(patterns.stepSequences).toEqual([
+    expect(patterns.step_sequences).toEqual([
       expect.objectContaining({ sequence: ['read input', 'convert'] }),
     ]);
     const health = await call('health_check', {});
