@@ -146,7 +146,7 @@ describe('memory-mcp over stdio', () => {
       expect.objectContaining({ sequence: ['read input', 'convert'] }),
     ]);
     const health = await call('health_check', {});
-    expect(health).toMatchObject({ healthy: true, database: { ok: true } });
+    expect(health).toMatchObject({ healthy: true, database: { state: 'ok', writable: true } });
     const metrics = await call('get_metrics', {});
     expect((metrics.tools as Record<string, { calls: number }>).start_episode!.calls).toBeGreaterThanOrEqual(
       1,
