@@ -16,7 +16,10 @@ export class CallTracker {
     return this.#active.size;
   }
 
-  /** Starts tracking one call; its signal aborts when the shutdown grace period runs out. */
+  /**
+   * Starts tracking one call, from the moment its request arrives until its answer is written;
+   * its signal aborts when the shutdown grace period runs out.
+   */
   begin(): { signal: AbortSignal; end(): void } {
     const controller = new AbortController();
     this.#active.add(controller);

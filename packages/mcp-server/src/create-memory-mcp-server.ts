@@ -95,7 +95,10 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): Server {
       instructions: `Run code safely with execute_agent_code (languages here: ${configured.languages.join(', ')}). Record work as episodes (start_episode, log_step, complete_episode) and learn from them with query_memory and analyze_patterns.`,
     },
   );
-  installRequestGate(server, { requireInitialize: options.requireInitialize ?? true });
+  const shutdownSignal = installRequestGate(server, {
+    requireInitialize: options.requireInitialize ?? true,
+    tracker,
+  });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: tools.map((t) => ({
@@ -155,8 +158,6 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): Server {
       };
     } catch (error) {
       throw toProtocolError(error, tool.name, metrics);
-    } finally {
-      call.end();
     }
   });
 

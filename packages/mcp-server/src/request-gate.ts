@@ -1,6 +1,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { CallTracker } from './call-tracker.js';
 
 export interface RequestGateOptions {
   /**
@@ -8,7 +9,12 @@ export interface RequestGateOptions {
    * stateless HTTP, where each request meets a fresh server that never sees `initialize`.
    */
   requireInitialize: boolean;
+  /** Counts each tools/call from its arrival to its answer being written, for a draining shutdown. */
+  tracker: CallTracker;
 }
+
+/** The shutdown signal of the tools/call with this request id on this server's connection. */
+export type CallSignalLookup = (requestId: string | number) => AbortSignal | undefined;
 
 type Refusal = { code: number; message: string };
 
@@ -17,26 +23,48 @@ type Refusal = { code: number; message: string };
  * before `initialize`, and `tools/call` whose `arguments` is not an object. Sits between the
  * transport and the server, so a refused request never reaches a handler.
  */
-export function installRequestGate(server: Server, options: RequestGateOptions): void {
+export function installRequestGate(server: Server, options: RequestGateOptions): CallSignalLookup {
   const connect = server.connect.bind(server);
+  let calls = new Map<string | number, ReturnType<CallTracker['begin']>>();
   server.connect = async (transport: Transport) => {
     await connect(transport);
     const deliver = transport.onmessage;
     if (!deliver) return;
     let initialized = false;
+    calls = new Map();
+    const mine = calls;
+    const send = transport.send.bind(transport);
+    transport.send = async (message, sendOptions) => {
+      try {
+        await send(message, sendOptions);
+      } finally {
+        // The answer is out (or cannot go out): only now is the call no longer in flight.
+        if (('result' in message || 'error' in message) && message.id !== undefined) {
+          mine.get(message.id)?.end();
+          mine.delete(message.id);
+        }
+      }
+    };
     transport.onmessage = (message, extra) => {
-      const refusal = check(message, initialized, options);
+      let refusal = check(message, initialized, options);
+      if (!refusal && isCall(message) && !options.tracker.accepting)
+        refusal = { code: -32000, message: 'the server is shutting down: nothing ran, retry the call' };
       if (refusal && 'id' in message && message.id !== undefined) {
-        void transport
-          .send({ jsonrpc: '2.0', id: message.id, error: refusal } as JSONRPCMessage)
-          .catch(() => {});
+        void send({ jsonrpc: '2.0', id: message.id, error: refusal } as JSONRPCMessage).catch(() => {});
         return;
       }
       if ('method' in message && message.method === 'initialize') initialized = true;
+      if (isCall(message)) mine.set(message.id, options.tracker.begin());
       deliver(message, extra);
     };
   };
+  return (requestId) => calls.get(requestId)?.signal;
 }
+
+const isCall = (
+  message: JSONRPCMessage,
+): message is JSONRPCMessage & { id: string | number; method: string } =>
+  'method' in message && message.method === 'tools/call' && 'id' in message && message.id !== undefined;
 
 function check(
   message: JSONRPCMessage,
