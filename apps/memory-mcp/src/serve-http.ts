@@ -40,7 +40,10 @@ export async function serveHttp(
   const sessions = new SessionTable({ idleMs: http.sessionIdleMs, max: http.maxSessions });
   let port = http.port;
 
-  const server = createServer((req, res) => {
+  // Timeouts are enforced by a periodic check; its default period (30 s) would let a slow client
+  // hold a connection for that long past them.
+  const checkEveryMs = Math.max(100, Math.min(1_000, http.headersTimeoutMs / 2, http.requestTimeoutMs / 2));
+  const server = createServer({ connectionsCheckingInterval: checkEveryMs }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       process.stderr.write(`memory-mcp: http error: ${(error as Error).message ?? error}\n`);
       if (!res.headersSent) sendJsonError(res, 500, -32603, 'internal error');

@@ -113,11 +113,6 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): Server {
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = byName.get(request.params.name);
     if (!tool) throw ProtocolError.invalidParams(`unknown tool: ${request.params.name}`);
-    if (!tracker.accepting)
-      throw new ProtocolError({
-        code: -32000,
-        message: 'the server is shutting down: retry the call (nothing ran)',
-      });
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
     if (!parsed.success) {
       metrics.record(tool.name, 'invalid');
@@ -131,12 +126,11 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): Server {
         issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
       });
     }
-    const call = tracker.begin();
+    // Counted in flight by the request gate, from arrival until the answer is written.
+    const onShutdown = shutdownSignal(extra.requestId);
+    const signal = onShutdown ? AbortSignal.any([extra.signal, onShutdown]) : extra.signal;
     try {
-      const answer = await tool.handler(parsed.data, {
-        extra,
-        signal: AbortSignal.any([extra.signal, call.signal]),
-      });
+      const answer = await tool.handler(parsed.data, { extra, signal });
       if ('errorText' in answer) {
         metrics.record(tool.name, 'error');
         return { content: [{ type: 'text', text: answer.errorText }], isError: true };
