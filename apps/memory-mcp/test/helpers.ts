@@ -79,8 +79,18 @@ export async function httpClient(url: string, token?: string) {
 
 export type Structured = Record<string, unknown> & { status: string; execution_id: string; value?: unknown };
 
+/**
+ * Generous per-call bound for load tests: on a loaded 2-core machine a call can queue behind many
+ * others; what they assert is outcomes, not speed (the SDK's own default is 60 s).
+ */
+export const LOAD_CALL_TIMEOUT = { timeout: 600_000 };
+
 export async function exec(client: Client, args: Record<string, unknown>): Promise<Structured> {
-  const result = await client.callTool({ name: 'execute_agent_code', arguments: args });
+  const result = await client.callTool(
+    { name: 'execute_agent_code', arguments: args },
+    undefined,
+    LOAD_CALL_TIMEOUT,
+  );
   return result.structuredContent as Structured;
 }
 
@@ -113,7 +123,11 @@ export async function mixedLoad(
       const startedAt = performance.now();
       try {
         if (i % 3 === 0) {
-          const r = await client.callTool({ name: 'start_episode', arguments: { task: `task ${i}` } });
+          const r = await client.callTool(
+            { name: 'start_episode', arguments: { task: `task ${i}` } },
+            undefined,
+            LOAD_CALL_TIMEOUT,
+          );
           acknowledged.episodes.push((r.structuredContent as { episode_id: string }).episode_id);
         } else if (i % 3 === 1) {
           await client.callTool({

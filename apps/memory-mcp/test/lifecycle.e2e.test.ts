@@ -109,6 +109,14 @@ describe('flags', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('doctor names where the mode came from, and checks the running Node', () => {
+    const unset = runApp(['doctor', '--db', join(dir, 'doctor.db')], { MCP_SANDBOX_BACKEND: '' });
+    expect(unset.stdout).toMatch(/mode +hybrid \(default; set MCP_SANDBOX_BACKEND or --backend to change\)/);
+    expect(unset.stdout).toMatch(/node +v\d+\.\d+\.\d+ \(need 20\.19\+ on 20, 22\.13\+ on 22, or 24\+\)/);
+    const set = runApp(['doctor', '--db', join(dir, 'doctor.db')], { MCP_SANDBOX_BACKEND: 'wasm' });
+    expect(set.stdout).toMatch(/mode +wasm \(MCP_SANDBOX_BACKEND\)/);
+  });
+
   it('MCP_HTTP_PORT alone serves HTTP', async () => {
     const child = spawn(process.execPath, [CLI, '--db', join(dir, 'port.db')], {
       env: baseEnv({ MCP_HTTP_PORT: '0' }),

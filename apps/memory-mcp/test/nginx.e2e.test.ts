@@ -1,7 +1,7 @@
 // Two stateless app instances on one database file behind a real nginx doing round-robin: a
 // client makes 200 calls through nginx; every call is answered and recorded once in the shared db.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,10 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
 
 describe('two instances behind nginx', () => {
   it('200 calls through round-robin: every one answered and recorded in the shared database', async () => {
+    if (!existsSync(NGINX))
+      throw new Error(
+        `this test needs nginx at ${NGINX}: install the Debian package nginx, or set NGINX_BIN`,
+      );
     const db = join(dir, 'shared.db');
     const listen = await freePort();
     const allowed = ['--stateless', '--allowed-host', `127.0.0.1:${listen}`];
