@@ -170,15 +170,14 @@ function toProtocolError(error: unknown, toolName: string, metrics: ToolMetrics)
     });
   }
   metrics.record(toolName, 'error');
-  if (StoreUnavailableError.isInstance(error))
+  if (StoreUnavailableError.isInstance(error)) {
+    const consequence = toolName === 'execute_agent_code' ? ' (the code did not run)' : '';
     return new ProtocolError({
       code: ErrorCode.InternalError,
-      message: `${toolName}: ${error.message} (nothing ran)`.replace(
-        ' (nothing ran)',
-        toolName === 'execute_agent_code' ? ' (the code did not run)' : '',
-      ),
+      message: `${toolName}: ${error.message}${consequence}`,
       data: { store: error.state },
     });
+  }
   if (error instanceof McpError)
     return new ProtocolError({
       code: error.code,

@@ -34,6 +34,13 @@ export function installRequestGate(server: Server, options: RequestGateOptions):
     calls = new Map();
     const mine = calls;
     const send = transport.send.bind(transport);
+    // A connection that closes can answer nothing more: its calls are no longer in flight.
+    const closed = transport.onclose;
+    transport.onclose = () => {
+      for (const call of mine.values()) call.end();
+      mine.clear();
+      closed?.();
+    };
     transport.send = async (message, sendOptions) => {
       try {
         await send(message, sendOptions);

@@ -1,11 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import {
   type ExecutionRequest,
   type ExecutionResult,
   InvalidRequestError,
   QueueFullError,
 } from '@memory-mcp/sandbox-core';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { startProgress } from '../progress.js';
+import { ProtocolError } from '../protocol-error.js';
 import { executeAgentCodeInput, executionResultOutput } from '../schemas.js';
+import { StoreUnavailableError } from '../store/store-unavailable-error.js';
 import { summarizeResult } from '../summarize-result.js';
 import { executionResultToWire } from '../wire-mappers.js';
 import { defineTool, type ToolContext } from './tool-definition.js';
@@ -55,12 +59,25 @@ export const executeAgentCodeTool = (ctx: ToolContext) =>
         const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
         result = { ...result, error: { kind: 'cancelled', message: `cancelled: ${reason}` } };
       }
-      const executionId = await store.executions.record({
-        ...(args.episode_id ? { episodeId: args.episode_id } : {}),
-        language: request.language,
-        code: args.module_id ? `module:${args.module_id}` : (args.code ?? ''),
-        result,
-      });
+      const executionId = randomUUID();
+      try {
+        await store.executions.record({
+          id: executionId,
+          ...(args.episode_id ? { episodeId: args.episode_id } : {}),
+          language: request.language,
+          code: args.module_id ? `module:${args.module_id}` : (args.code ?? ''),
+          result,
+        });
+      } catch (error) {
+        // The store failed between the check and the record (the disk filled meanwhile): the code
+        // did run, so say so and hand back its result rather than lose it.
+        if (!StoreUnavailableError.isInstance(error)) throw error;
+        throw new ProtocolError({
+          code: ErrorCode.InternalError,
+          message: `execute_agent_code: the code ran (status ${result.status}) but its record could not be written: ${error.message}`,
+          data: { store: error.state, result: executionResultToWire(result, executionId, args.episode_id) },
+        });
+      }
       return {
         text: summarizeResult(result, executionId),
         structured: executionResultToWire(result, executionId, args.episode_id),
