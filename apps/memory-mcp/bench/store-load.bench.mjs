@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryStore } from '@memory-mcp/mcp-server';
+import { createClient } from '@libsql/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fmt, report, rowsFor, summarize } from '../../../scripts/bench-lib.mjs';
@@ -79,25 +79,25 @@ async function load(client, total, inFlight) {
   return { ack, latencies, errors };
 }
 
+/** Counts what is in the database with a plain libSQL connection, as any other process would. */
 async function stored(db, ack) {
-  const store = await MemoryStore.open({ url: `file:${db}` });
-  const count = (sql, ids) =>
-    store.db.read(async (q) => {
-      let n = 0;
-      for (let i = 0; i < Math.max(ids.length, 1); i += 500) {
-        const chunk = ids.slice(i, i + 500);
-        const text = ids.length ? sql.replace('(?)', `(${chunk.map(() => '?').join(',')})`) : sql;
-        n += Number(Object.values((await q.execute({ sql: text, args: chunk })).rows[0])[0]);
-        if (!ids.length) break;
-      }
-      return n;
-    });
+  const client = createClient({ url: `file:${db}` });
+  const count = async (sql, ids) => {
+    let n = 0;
+    for (let i = 0; i < Math.max(ids.length, 1); i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const text = ids.length ? sql.replace('(?)', `(${chunk.map(() => '?').join(',')})`) : sql;
+      n += Number(Object.values((await client.execute({ sql: text, args: chunk })).rows[0])[0]);
+      if (!ids.length) break;
+    }
+    return n;
+  };
   const result = {
     executions: await count('SELECT COUNT(*) FROM executions WHERE id IN (?)', ack.executions),
     episodes: await count('SELECT COUNT(*) FROM episodes WHERE id IN (?)', ack.episodes),
     steps: await count('SELECT COUNT(*) FROM steps', []),
   };
-  await store.close();
+  client.close();
   return result;
 }
 
