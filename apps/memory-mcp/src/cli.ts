@@ -16,6 +16,7 @@ async function main(): Promise<number> {
   let config: AppConfig | undefined;
   let runtime: Runtime | undefined;
   let stopTransport: (() => Promise<void>) | undefined;
+  let stopAccepting: (() => void) | undefined;
   let stopping = false;
 
   /**
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
       process.exit(1);
     }, grace + 15_000);
     force.unref();
+    stopAccepting?.();
     if (runtime) {
       log(
         `shutting down (${reason}): ${runtime.callTracker.inFlight} call(s) in flight, up to ${grace} ms to finish`,
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
   if (config.http) {
     const handle = await serveHttp(runtime, config.http, info);
     stopTransport = () => handle.close();
+    stopAccepting = () => handle.stopListening();
     log(
       `listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}${config.http.stateless ? ' (stateless)' : ''}`,
     );

@@ -11,6 +11,8 @@ import { SessionTable } from './session-table.js';
 export interface HttpHandle {
   server: Server;
   url: string;
+  /** Stops accepting connections (a load balancer sees this and routes elsewhere); open ones stay. */
+  stopListening(): void;
   /** Stops listening, closes every session and connection. */
   close(): Promise<void>;
 }
@@ -146,8 +148,14 @@ export async function serveHttp(
   return {
     server,
     url: `http://${hostForUrl}:${port}/mcp`,
+    stopListening() {
+      if (server.listening) server.close();
+    },
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      });
       await sessions.closeAll();
       server.closeAllConnections();
       await closed;

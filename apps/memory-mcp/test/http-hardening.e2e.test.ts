@@ -105,6 +105,32 @@ describe('Host and Origin', () => {
   });
 });
 
+describe('shutdown over HTTP', () => {
+  it('SIGTERM: every call in flight is answered before the app exits', async () => {
+    const app = await startHttpApp(join(dir, 'term.db'));
+    const client = await httpClient(app.url);
+    const spin = '(module (func (export "_start") (loop $l (br $l))))';
+    const calls = Array.from({ length: 10 }, () =>
+      client.callTool({
+        name: 'execute_agent_code',
+        arguments: { language: 'wat', code: spin, limits: { timeoutMs: 1500, fuel: 1e15 } },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = new Promise<number | null>((resolve) => app.child.once('exit', (code) => resolve(code)));
+    app.child.kill('SIGTERM');
+    const results = await Promise.allSettled(calls);
+    const outcomes = results.map((r) =>
+      r.status === 'fulfilled'
+        ? (r.value.structuredContent as { status: string }).status
+        : String((r.reason as Error).message),
+    );
+    for (const outcome of outcomes) expect(outcome).toMatch(/^timeout$|shutting down: nothing ran/);
+    expect(outcomes).toContain('timeout');
+    expect(await exited).toBe(0);
+  });
+});
+
 describe('slow clients and many connections', () => {
   it('a body trickled byte by byte is cut off at the request timeout', async () => {
     const app = await startHttpApp(join(dir, 'slow.db'), { MCP_HTTP_REQUEST_TIMEOUT_MS: '1000' });
