@@ -30,7 +30,7 @@ describe('loadConfig', () => {
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['MCP_SANDBOX_BACKEND', 'docker', /node \| wasm \| hybrid/],
+    ['MCP_SANDBOX_BACKEND', 'Docker!', /hybrid, or a configured backend kind/],
     ['MCP_WASM_RATIO', '1.5', /\[0, 1\]/],
     ['MCP_WASM_RATIO', 'half', /\[0, 1\]/],
     ['MCP_MAX_CONCURRENCY', '0', /integer/],

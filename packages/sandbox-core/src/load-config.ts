@@ -1,10 +1,16 @@
 import { z } from 'zod';
+import { DEFAULT_FUEL_PER_SECOND } from './backend-kit/limits-from-config.js';
 import { ConfigError } from './errors/config-error.js';
+import { KIND_PATTERN } from './execution-request.js';
 import type { SandboxMode } from './route-request.js';
 
 /** The sandbox's configuration, derived once from the environment. */
 export interface SandboxConfig {
-  /** `MCP_SANDBOX_BACKEND`: node | wasm | hybrid. Default hybrid. */
+  /**
+   * `MCP_SANDBOX_BACKEND`: `hybrid`, or the kind of a configured backend (`node`, `wasm`, or a
+   * contributed one) that runs every request it can. Default hybrid. Whether the kind is configured
+   * is checked when the sandbox is built (`UnifiedSandbox.fromConfig`).
+   */
   backend: SandboxMode;
   /** `MCP_WASM_RATIO`: share of ratio-routed hybrid requests sent to wasm, 0..1. Default 0.5. */
   wasmRatio: number;
@@ -30,7 +36,7 @@ export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
   maxConcurrency: 20,
   timeoutMs: 5_000,
   memoryMb: 128,
-  fuelPerSecond: 250_000_000,
+  fuelPerSecond: DEFAULT_FUEL_PER_SECOND,
   maxOutputBytes: 1024 * 1024,
 });
 
@@ -45,8 +51,8 @@ const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max
 const SPECS: { [V: string]: VariableSpec<keyof SandboxConfig> } = {
   MCP_SANDBOX_BACKEND: {
     key: 'backend',
-    schema: z.enum(['node', 'wasm', 'hybrid']),
-    accepted: 'node | wasm | hybrid',
+    schema: z.string().regex(KIND_PATTERN),
+    accepted: 'hybrid, or a configured backend kind (node, wasm, ...)',
   },
   MCP_WASM_RATIO: {
     key: 'wasmRatio',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../backend.js';
-import type { ExecutionRequest } from '../execution-request.js';
+import { type ExecutionRequest, KIND_PATTERN } from '../execution-request.js';
 import { type ConformanceKit, javascriptKit } from './conformance-kit.js';
 
 export interface ConformanceOptions {
@@ -40,6 +40,18 @@ export function conformanceCases(options: ConformanceOptions = {}): ConformanceC
   const concurrency = options.concurrency ?? 100;
 
   return [
+    {
+      name: "implements contract v1 and declares the kit's language",
+      timeoutMs: 10_000,
+      async run(backend) {
+        expect(backend.specificationVersion).toBe('v1');
+        expect(backend.name).toMatch(KIND_PATTERN);
+        const capabilities = backend.capabilities();
+        expect(capabilities.languages).toContain(kit.language);
+        expect(capabilities.maxConcurrency).toBeGreaterThanOrEqual(1);
+        expect(typeof backend[Symbol.asyncDispose]).toBe('function');
+      },
+    },
     {
       name: 'captures hello world on stdout',
       timeoutMs: 30_000,
@@ -132,7 +144,8 @@ export function conformanceCases(options: ConformanceOptions = {}): ConformanceC
         const backend = await createBackend();
         const result = await backend.execute(kit.helloWorld());
         expect(result.status).toBe('ok');
-        await backend.close();
+        await backend[Symbol.asyncDispose]();
+        await backend.close(); // idempotent
         await settle();
         const leaked = diffCounts(before, resourceCounts());
         expect(leaked, `resources still open after close(): ${JSON.stringify(leaked)}`).toEqual({});
