@@ -20,11 +20,18 @@ const readmes = execFileSync('git', ['ls-files', 'README.md', '*/README.md', '*/
   .filter(Boolean);
 
 // Every workspace package, so an example may import any of them, as a user who installed them would.
-const workspace = execFileSync('git', ['ls-files', 'packages/*/package.json', 'apps/*/package.json', 'examples/*/package.json'], { cwd: root })
+const workspace = execFileSync(
+  'git',
+  ['ls-files', 'packages/*/package.json', 'apps/*/package.json', 'examples/*/package.json'],
+  { cwd: root },
+)
   .toString()
   .split('\n')
   .filter(Boolean)
-  .map((file) => ({ name: JSON.parse(readFileSync(join(root, file), 'utf8')).name, dir: join(root, dirname(file)) }));
+  .map((file) => ({
+    name: JSON.parse(readFileSync(join(root, file), 'utf8')).name,
+    dir: join(root, dirname(file)),
+  }));
 
 /** A scratch folder in the README's package whose node_modules links every workspace package. */
 function scratch(dir) {
@@ -54,16 +61,26 @@ for (const readme of readmes) {
     try {
       const loader = lang.startsWith('t') ? 'ts' : 'js';
       writeFileSync(file, transformSync(source, { loader, format: 'esm', target: 'node22' }).code);
-      execFileSync(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+      execFileSync(process.execPath, [file], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      });
       ran++;
       console.log(`ok   ${label}`);
     } catch (error) {
       failures.push(label);
-      console.log(`FAIL ${label}\n${String(error.stderr ?? error.message).trim().slice(0, 2000)}`);
+      console.log(
+        `FAIL ${label}\n${String(error.stderr ?? error.message)
+          .trim()
+          .slice(0, 2000)}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 }
-console.log(`${ran} README example(s) ran, ${failures.length} failed (${relative(process.cwd(), root) || '.'})`);
+console.log(
+  `${ran} README example(s) ran, ${failures.length} failed (${relative(process.cwd(), root) || '.'})`,
+);
 process.exit(failures.length > 0 ? 1 : 0);

@@ -27,11 +27,15 @@ export function detectPermissionFlag(
   execPath: string = process.execPath,
 ): (typeof PERMISSION_FLAGS)[number] | undefined {
   for (const flag of PERMISSION_FLAGS) {
-    const probe = spawnSync(execPath, ['--no-warnings', flag, '-e', 'process.exit(process.permission ? 0 : 3)'], {
-      stdio: 'ignore',
-      timeout: 10_000,
-      env: {},
-    });
+    const probe = spawnSync(
+      execPath,
+      ['--no-warnings', flag, '-e', 'process.exit(process.permission ? 0 : 3)'],
+      {
+        stdio: 'ignore',
+        timeout: 10_000,
+        env: {},
+      },
+    );
     if (probe.status === 0) return flag;
   }
   return undefined;

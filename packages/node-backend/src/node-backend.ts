@@ -242,7 +242,10 @@ export class NodeBackend implements Backend {
         const ok: ExecutionResult = { ...emptyResult(this.name, 'ok'), ...base, exitCode: 0 };
         const decoded = decodeResultValue({ json: result.valueJson, description: result.valueDescription });
         if (!decoded.ok) {
-          return { ...emptyResult(this.name, 'error', { kind: 'result_channel', message: decoded.message }), ...base };
+          return {
+            ...emptyResult(this.name, 'error', { kind: 'result_channel', message: decoded.message }),
+            ...base,
+          };
         }
         if ('value' in decoded) ok.value = decoded.value;
         return ok;
