@@ -50,12 +50,21 @@ async function load(client, total, inFlight) {
           const r = await client.callTool({ name: 'start_episode', arguments: { task: `task ${i}` } });
           ack.episodes.push(r.structuredContent.episode_id);
         } else if (i % 3 === 1 || STORE_ONLY) {
-          await client.callTool({ name: 'log_step', arguments: { episode_id: episodeId, action: `step ${i}` } });
+          await client.callTool({
+            name: 'log_step',
+            arguments: { episode_id: episodeId, action: `step ${i}` },
+          });
           ack.steps++;
         } else {
           const r = await client.callTool({
             name: 'execute_agent_code',
-            arguments: { language: 'wat', code: WAT, entry: 'id', context: { input: [i] }, episode_id: episodeId },
+            arguments: {
+              language: 'wat',
+              code: WAT,
+              entry: 'id',
+              context: { input: [i] },
+              episode_id: episodeId,
+            },
           });
           ack.executions.push(r.structuredContent.execution_id);
         }
