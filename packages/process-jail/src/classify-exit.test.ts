@@ -20,7 +20,7 @@ describe('classifyExit', () => {
 
   it('recognises memory and file-size deaths from the runtime’s last words', () => {
     const oom = 'FATAL ERROR: Committing semi space failed. Allocation failed - JavaScript heap out of memory';
-    expect(classifyExit(facts({ code: 134, stderrTail: oom }))).toMatchObject({ reason: 'memory_limit' });
+    expect(classifyExit(facts({ code: 134, stderrTail: oom }))).toMatchObject({ signal: 'SIGABRT', reason: 'memory_limit' });
     expect(
       classifyExit(facts({ code: 1, stderrTail: 'RangeError: Array buffer allocation failed' })),
     ).toMatchObject({ reason: 'memory_limit', code: 1 });

@@ -42,9 +42,11 @@ const OUT_OF_MEMORY =
   /JavaScript heap out of memory|Array buffer allocation failed|Unable to grow instance memory|std::bad_alloc|Cannot allocate memory|ENOMEM|Allocation failed/;
 const FILE_TOO_LARGE = /EFBIG|File too large/i;
 
-const signalNames = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
-);
+// First name wins, so 6 reads SIGABRT rather than its alias SIGIOT.
+const signalNames = new Map<number, NodeJS.Signals>();
+for (const [name, number] of Object.entries(constants.signals)) {
+  if (!signalNames.has(number)) signalNames.set(number, name as NodeJS.Signals);
+}
 
 /**
  * Maps how a jail ended onto a reason. The stderr patterns are the program's own words, so a

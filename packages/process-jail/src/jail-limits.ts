@@ -85,6 +85,7 @@ export function prlimitArgs(limits: JailLimits, withProcesses: boolean): string[
     '--core=0',
   ];
   if (withProcesses) args.push(`--nproc=${limits.processes}`);
-  if (limits.cpuSeconds !== undefined) args.push(`--cpu=${limits.cpuSeconds}`);
+  // Soft below hard: at the soft limit the kernel sends SIGXCPU (reportable); equal limits mean SIGKILL.
+  if (limits.cpuSeconds !== undefined) args.push(`--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`);
   return args;
 }
