@@ -75,7 +75,7 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const limits = resolveJailLimits(options.limits);
   const grants = validateGrants(options.readPaths, options.writePaths);
   const files = (options.files ?? []).map((path, i) => checkGrant(path, `files[${i}]`, false).path);
-  const env = validateEnv({ HOME: JAIL_WORK_DIR, TMPDIR: '/tmp', PATH: '/usr/bin:/bin', ...options.env });
+  const env = validateEnv({ TMPDIR: '/tmp', PATH: '/usr/bin:/bin', ...options.env });
   const args = [...(options.args ?? [])];
   if (args.some((arg) => typeof arg !== 'string' || arg.includes('\0'))) {
     throw new InvalidRequestError('args', 'must be strings without NUL');
@@ -95,14 +95,16 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const walls: JailWall[] = ['clean-env'];
   if (support.unprivilegedUid) walls.push('unprivileged-uid');
   let child: ChildProcess;
+  let workDir: { path: string; hostPath?: string };
   if (isolation === 'namespaces') {
+    workDir = { path: JAIL_WORK_DIR, ...(workDirHostPath ? { hostPath: workDirHostPath } : {}) };
     const prlimit = support.prlimit!.path;
     const bound = await boundFiles([command, prlimit, ...(options.executables ?? [])], files);
     const bwrapArgs = buildBwrapArgs({
       files: bound,
       grants,
       allowNetwork: options.allowNetwork ?? false,
-      env,
+      env: { HOME: JAIL_WORK_DIR, ...env },
       ...(workDirHostPath ? { workDirHostPath } : {}),
       tmpBytes: limits.tmpBytes,
       argv: [prlimit, ...prlimitArgs(limits, true), '--', command, ...args],
@@ -111,10 +113,9 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
     walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
     if (!options.allowNetwork) walls.push('network-namespace');
   } else {
-    child = spawnWithoutNamespaces(command, args, env, limits, support, {
-      cwd: workDirHostPath ?? makeReadOnlyWorkDir(),
-      spawnUser,
-    });
+    const cwd = workDirHostPath ?? makeReadOnlyWorkDir();
+    workDir = { path: cwd, hostPath: cwd };
+    child = spawnWithoutNamespaces(command, args, { HOME: cwd, ...env }, limits, support, { cwd, spawnUser });
     if (support.prlimit) walls.push(...RLIMIT_WALLS);
   }
   const channel = new JailChannel(child.stdio[3] as Duplex | undefined, options.channel);
@@ -123,10 +124,7 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
     channel,
     isolation,
     walls,
-    workDir:
-      isolation === 'namespaces'
-        ? { path: JAIL_WORK_DIR, ...(workDirHostPath ? { hostPath: workDirHostPath } : {}) }
-        : { path: workDirHostPath ?? '', ...(workDirHostPath ? { hostPath: workDirHostPath } : {}) },
+    workDir,
   });
 }
 
