@@ -17,20 +17,30 @@ describe.skipIf(process.platform !== 'linux')('detectJailSupport', () => {
     expect(await detectJailSupport()).toBe(support);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('refuses, with a fix, to jail as root unless a weaker level is named', async () => {
-    const root = { uid: 0, gid: 0 };
-    const support = await detectJailSupport({ user: root });
-    expect(support).toMatchObject({ level: 'permission-model', unprivilegedUid: false, reason: 'jail user is root' });
-    const error = await startJail({ user: root, args: ['-e', '0'] }).catch((e: unknown) => e);
-    expect(JailUnavailableError.isInstance(error)).toBe(true);
-    expect((error as JailUnavailableError).fix).toBeTruthy();
-    expect((error as Error).message.split('\n')).toHaveLength(1);
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'refuses, with a fix, to jail as root unless a weaker level is named',
+    async () => {
+      const root = { uid: 0, gid: 0 };
+      const support = await detectJailSupport({ user: root });
+      expect(support).toMatchObject({
+        level: 'permission-model',
+        unprivilegedUid: false,
+        reason: 'jail user is root',
+      });
+      const error = await startJail({ user: root, args: ['-e', '0'] }).catch((e: unknown) => e);
+      expect(JailUnavailableError.isInstance(error)).toBe(true);
+      expect((error as JailUnavailableError).fix).toBeTruthy();
+      expect((error as Error).message.split('\n')).toHaveLength(1);
+    },
+  );
 
   it('runs the named weaker level without namespaces, with a clean env and rlimits, and says so', async () => {
     const jail = await startJail({
       isolation: 'permission-model',
-      args: ['-e', `console.log(JSON.stringify({ env: process.env, uid: process.getuid(), host: require('fs').existsSync('/etc') }))`],
+      args: [
+        '-e',
+        `console.log(JSON.stringify({ env: process.env, uid: process.getuid(), host: require('fs').existsSync('/etc') }))`,
+      ],
     });
     let out = '';
     jail.stdout.on('data', (chunk: Buffer) => {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { buildBwrapArgs } from './build-bwrap-args.js';
 import { findExecutable } from './find-executable.js';
-import type { IsolationLevel } from './jail-wall.js';
 import { isRoot, type JailUser, resolveJailUser } from './jail-user.js';
+import type { IsolationLevel } from './jail-wall.js';
 import { resolveExecutableFiles } from './resolve-executable-files.js';
 
 /** What this host offers, found by trying it. */
@@ -58,15 +58,26 @@ async function probe(user: JailUser | undefined): Promise<JailSupport> {
   const version = await run(bwrapPath, ['--version'], user);
   const bwrap = { path: bwrapPath, version: version.stdout.trim().replace(/^bubblewrap\s*/, '') };
   if (version.code !== 0) {
-    return { ...base, bwrap, reason: `bwrap does not run as uid ${user?.uid ?? 'self'}: ${version.detail}`, fix: 'check that bwrap is executable by the jail user' };
+    return {
+      ...base,
+      bwrap,
+      reason: `bwrap does not run as uid ${user?.uid ?? 'self'}: ${version.detail}`,
+      fix: 'check that bwrap is executable by the jail user',
+    };
   }
   const probeTool = prlimitPath ?? findExecutable('true');
-  if (!probeTool) return { ...base, bwrap, reason: 'no probe executable (true) found', fix: 'apt-get install coreutils' };
+  if (!probeTool)
+    return { ...base, bwrap, reason: 'no probe executable (true) found', fix: 'apt-get install coreutils' };
   let files: Awaited<ReturnType<typeof resolveExecutableFiles>>;
   try {
     files = await resolveExecutableFiles(probeTool);
   } catch (error) {
-    return { ...base, bwrap, reason: `cannot list libraries: ${(error as Error).message}`, fix: 'apt-get install libc-bin' };
+    return {
+      ...base,
+      bwrap,
+      reason: `cannot list libraries: ${(error as Error).message}`,
+      fix: 'apt-get install libc-bin',
+    };
   }
   const args = buildBwrapArgs({
     files,
@@ -86,10 +97,22 @@ async function probe(user: JailUser | undefined): Promise<JailSupport> {
     };
   }
   if (!prlimitPath) {
-    return { ...base, bwrap, userNamespaces: true, reason: 'prlimit not found', fix: 'apt-get install util-linux' };
+    return {
+      ...base,
+      bwrap,
+      userNamespaces: true,
+      reason: 'prlimit not found',
+      fix: 'apt-get install util-linux',
+    };
   }
   if (!base.unprivilegedUid) {
-    return { ...base, bwrap, userNamespaces: true, reason: 'jail user is root', fix: 'pass an unprivileged user' };
+    return {
+      ...base,
+      bwrap,
+      userNamespaces: true,
+      reason: 'jail user is root',
+      fix: 'pass an unprivileged user',
+    };
   }
   return { ...base, bwrap, userNamespaces: true, level: 'namespaces' };
 }

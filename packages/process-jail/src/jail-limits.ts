@@ -4,12 +4,12 @@ const MiB = 1024 * 1024;
 
 /**
  * Private writable memory (`RLIMIT_DATA`, the kernel's VmData) that Node 20 needs before running any
- * user code, with the jail's 2 MiB stacks. Measured by `bench/node-data-baseline.mjs`: the smallest
- * RLIMIT_DATA at which `node` inside the jail starts, runs an async fs read and a crypto job (which
- * start libuv's 4 threadpool threads) and exits cleanly was 52 MiB (VmData 50.1 MiB at exit) on
- * Node v20.20.2 / x86_64; below that Node aborts with `std::bad_alloc` or hangs while creating
- * threads. 64 MiB leaves 12 MiB for version drift; a test fails if a warm Node no longer fits.
- * Other runtimes pass their own `dataBaselineBytes`.
+ * user code, with the jail's 2 MiB stacks. Measured by `bench/node-data-baseline.mjs`, which bisects
+ * for the smallest RLIMIT_DATA at which `node` inside the jail starts, runs a crypto job and an async
+ * fs read (starting libuv's 4 threadpool threads) and exits 0: 50 MiB on Node v20.20.2 / x86_64
+ * (VmData at exit with room to spare: 49 MiB; 8 MiB stacks would add ~30 MiB). Below it Node aborts
+ * with `std::bad_alloc` or hangs creating threads. 64 MiB leaves 14 MiB for version drift; a test
+ * fails if a warm Node no longer fits. Other runtimes pass their own `dataBaselineBytes`.
  */
 export const NODE_DATA_BASELINE_BYTES = 64 * MiB;
 

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { classifyExit, type JailExit } from './classify-exit.js';
 import type { JailChannel } from './channel/jail-channel.js';
+import { classifyExit, type JailExit } from './classify-exit.js';
 import type { IsolationLevel, JailWall } from './jail-wall.js';
 
 /** What `startJail` hands back: one running jailed program. */

@@ -15,13 +15,16 @@ describe('resolveExecutableFiles', () => {
     });
   });
 
-  it.skipIf(process.platform !== 'linux')('finds node, its loader and libc, and caches the answer', async () => {
-    const files = await resolveExecutableFiles(process.execPath);
-    expect(files[0]!.target).toBe(process.execPath);
-    expect(files.some((f) => /\/ld-linux[^/]*\.so/.test(f.target) || /ld-musl/.test(f.target))).toBe(true);
-    expect(files.some((f) => /libc\.so/.test(f.target) || /ld-musl/.test(f.target))).toBe(true);
-    expect(await resolveExecutableFiles(process.execPath)).toBe(files);
-  });
+  it.skipIf(process.platform !== 'linux')(
+    'finds node, its loader and libc, and caches the answer',
+    async () => {
+      const files = await resolveExecutableFiles(process.execPath);
+      expect(files[0]!.target).toBe(process.execPath);
+      expect(files.some((f) => /\/ld-linux[^/]*\.so/.test(f.target) || /ld-musl/.test(f.target))).toBe(true);
+      expect(files.some((f) => /libc\.so/.test(f.target) || /ld-musl/.test(f.target))).toBe(true);
+      expect(await resolveExecutableFiles(process.execPath)).toBe(files);
+    },
+  );
 
   it('rejects relative or missing executables with InvalidRequestError', async () => {
     await expect(resolveExecutableFiles('node')).rejects.toMatchObject({ field: 'command' });

@@ -20,7 +20,9 @@ const cache = new Map<string, Promise<BoundFile[]>>();
  */
 export function resolveExecutableFiles(executable: string, field = 'command'): Promise<BoundFile[]> {
   if (!executable.startsWith('/')) {
-    return Promise.reject(new InvalidRequestError(field, `${JSON.stringify(executable)} must be an absolute path`));
+    return Promise.reject(
+      new InvalidRequestError(field, `${JSON.stringify(executable)} must be an absolute path`),
+    );
   }
   let key: string;
   try {
@@ -28,7 +30,9 @@ export function resolveExecutableFiles(executable: string, field = 'command'): P
     if (!stat.isFile()) throw new Error('not a file');
     key = `${executable}\0${stat.ino}\0${stat.mtimeMs}`;
   } catch {
-    return Promise.reject(new InvalidRequestError(field, `${JSON.stringify(executable)} is not an existing file`));
+    return Promise.reject(
+      new InvalidRequestError(field, `${JSON.stringify(executable)} is not an existing file`),
+    );
   }
   let files = cache.get(key);
   if (!files) {

@@ -59,7 +59,13 @@ const NAMESPACE_WALLS: JailWall[] = [
   'minimal-root',
   'no-capabilities',
 ];
-const RLIMIT_WALLS: JailWall[] = ['rlimit-data', 'rlimit-fsize', 'rlimit-nofile', 'rlimit-stack', 'rlimit-core'];
+const RLIMIT_WALLS: JailWall[] = [
+  'rlimit-data',
+  'rlimit-fsize',
+  'rlimit-nofile',
+  'rlimit-stack',
+  'rlimit-core',
+];
 
 /**
  * Starts one command as a single-use jailed process and returns its pipes, its channel and how
@@ -86,7 +92,10 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const user = resolveJailUser(options.user);
   const support = await detectJailSupport(user ? { user } : {});
   if (isolation === 'namespaces' && support.level !== 'namespaces') {
-    throw new JailUnavailableError({ reason: support.reason ?? 'unknown', fix: support.fix ?? 'apt-get install bubblewrap' });
+    throw new JailUnavailableError({
+      reason: support.reason ?? 'unknown',
+      fix: support.fix ?? 'apt-get install bubblewrap',
+    });
   }
 
   const workDirHostPath = options.writableWorkDir ? makeWorkDir(user) : undefined;

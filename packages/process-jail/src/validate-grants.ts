@@ -19,14 +19,20 @@ const WILDCARD = /[*?[\]]/;
  * that is not an existing, absolute, canonical path: a glob, a `..`, a symlink or a typo must never
  * widen what the jail sees.
  */
-export function validateGrants(readPaths: readonly string[] = [], writePaths: readonly string[] = []): Grant[] {
+export function validateGrants(
+  readPaths: readonly string[] = [],
+  writePaths: readonly string[] = [],
+): Grant[] {
   const grants = [
     ...readPaths.map((path, i) => checkGrant(path, `readPaths[${i}]`, false)),
     ...writePaths.map((path, i) => checkGrant(path, `writePaths[${i}]`, true)),
   ];
   // Depth first, then writes after reads of the same path, so the write wins.
   return grants.sort(
-    (a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path) || Number(a.writable) - Number(b.writable),
+    (a, b) =>
+      depth(a.path) - depth(b.path) ||
+      a.path.localeCompare(b.path) ||
+      Number(a.writable) - Number(b.writable),
   );
 }
 
@@ -39,11 +45,13 @@ export function checkGrant(path: unknown, field: string, writable: boolean): Gra
   if (path.includes('\0')) fail('must not contain NUL');
   if (!path.startsWith('/')) fail('must be an absolute path');
   if (WILDCARD.test(path)) fail('must not contain wildcards (* ? [ ])');
-  if (path.split('/').some((segment) => segment === '..' || segment === '.')) fail('must not contain . or .. segments');
+  if (path.split('/').some((segment) => segment === '..' || segment === '.'))
+    fail('must not contain . or .. segments');
   if (posix.normalize(path) !== path || (path.length > 1 && path.endsWith('/'))) fail('must be normalized');
   if (path === '/') fail('must not be the root directory');
   for (const reserved of RESERVED_JAIL_PATHS) {
-    if (path === reserved || path.startsWith(`${reserved}/`)) fail(`must not be under ${reserved}, which the jail owns`);
+    if (path === reserved || path.startsWith(`${reserved}/`))
+      fail(`must not be under ${reserved}, which the jail owns`);
   }
   try {
     statSync(path);

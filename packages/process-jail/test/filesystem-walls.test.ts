@@ -1,10 +1,19 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startJail } from '../src/start-jail.js';
-import { expectHealthyJail, runJailed, SEND_FRAME } from './run-jailed.js';
+import { expectHealthyJail, JAIL_GID, JAIL_UID, runJailed, SEND_FRAME } from './run-jailed.js';
 
 const hostDir = mkdtempSync(join(tmpdir(), 'process-jail-fs-'));
 const secret = join(hostDir, 'host-secret.txt');
@@ -17,7 +26,7 @@ mkdirSync(join(readGrant, 'inner'), { recursive: true });
 writeFileSync(join(readGrant, 'data.txt'), 'granted data');
 mkdirSync(writeGrant);
 // The jail runs as nobody: a write grant must be writable by it.
-chownSync(writeGrant, 65534, 65534);
+chownSync(writeGrant, JAIL_UID, JAIL_GID);
 
 afterAll(() => rmSync(hostDir, { recursive: true, force: true }));
 afterEach(expectHealthyJail);
@@ -43,8 +52,8 @@ describe('filesystem and identity walls', () => {
       tmp: [],
       visible: [],
       hostname: 'sandbox',
-      uid: 65534,
-      gid: 65534,
+      uid: JAIL_UID,
+      gid: JAIL_GID,
     });
   });
 
@@ -81,7 +90,7 @@ describe('filesystem and identity walls', () => {
     // Only the directories bwrap had to create: the secret beside the grants stays unseen.
     expect((run.frames[0] as { parent: string[] }).parent).toEqual(['read-grant', 'write-grant']);
     const made = statSync(join(writeGrant, 'made-inside.txt'));
-    expect([made.uid, made.gid]).toEqual([65534, 65534]);
+    expect([made.uid, made.gid]).toEqual([JAIL_UID, JAIL_GID]);
     expect(readFileSync(join(writeGrant, 'made-inside.txt'), 'utf8')).toBe('from the jail');
   });
 

@@ -60,7 +60,12 @@ describe('network and process walls', () => {
         tcp: await tryConnect({ host: '127.0.0.1', port: ${tcpPort} }),
         interfaces: Object.keys(require('os').networkInterfaces()),
       }).then(() => process.exit(0)))();`);
-    expect(run.frames[0]).toEqual({ path: 'ENOENT', abstract: 'ECONNREFUSED', tcp: 'ECONNREFUSED', interfaces: ['lo'] });
+    expect(run.frames[0]).toEqual({
+      path: 'ENOENT',
+      abstract: 'ECONNREFUSED',
+      tcp: 'ECONNREFUSED',
+      interfaces: ['lo'],
+    });
     expect(accepted).toBe(0);
   });
 

@@ -94,15 +94,19 @@ describe('kernel resource limits', () => {
       }
       await send({ started, error });
       setInterval(() => {}, 1000);`;
-    const run = await runJailed(`(async () => { ${bomb} })()`, { limits: { processes: 48 } }, async (handle) => {
-      // While the bomb holds its whole budget, another jail as the same uid still starts:
-      // the kernel counts RLIMIT_NPROC per user namespace.
-      await once(handle.channel, 'frame');
-      const other = await runJailed(`console.log('alive')`);
-      expect(other.exit).toMatchObject({ code: 0, reason: 'exit' });
-      expect(other.stdout.trim()).toBe('alive');
-      handle.kill();
-    });
+    const run = await runJailed(
+      `(async () => { ${bomb} })()`,
+      { limits: { processes: 48 } },
+      async (handle) => {
+        // While the bomb holds its whole budget, another jail as the same uid still starts:
+        // the kernel counts RLIMIT_NPROC per user namespace.
+        await once(handle.channel, 'frame');
+        const other = await runJailed(`console.log('alive')`);
+        expect(other.exit).toMatchObject({ code: 0, reason: 'exit' });
+        expect(other.stdout.trim()).toBe('alive');
+        handle.kill();
+      },
+    );
     expect(run.exit.reason).toBe('killed');
     const bombed = run.frames[0] as { started: number; error: string };
     expect(bombed.error).toBe('EAGAIN');

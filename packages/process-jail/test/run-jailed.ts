@@ -18,6 +18,10 @@ export interface JailedRun {
 
 const OUTPUT_CAP = 1 << 20;
 
+/** The host uid jails run as by default: nobody under a root server, else the server's own. */
+export const JAIL_UID = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? -1);
+export const JAIL_GID = process.getuid?.() === 0 ? 65534 : (process.getgid?.() ?? -1);
+
 /** Starts `code` as `node -e` in a jail, lets `during` poke at it, and waits for it to end. */
 export async function runJailed(
   code: string,

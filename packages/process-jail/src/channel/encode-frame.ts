@@ -6,10 +6,7 @@ import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES } from './frame-limits.js';
  * anything else as UTF-8 JSON. Throws `InvalidRequestError` (field `frame`) for a value JSON cannot
  * represent or a payload over `maxFrameBytes`: the host's own mistakes, not the jail's.
  */
-export function encodeFrame(
-  value: unknown,
-  options: { maxFrameBytes?: number } = {},
-): Buffer {
+export function encodeFrame(value: unknown, options: { maxFrameBytes?: number } = {}): Buffer {
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   let payload: Buffer;
   if (value instanceof Uint8Array) {
@@ -20,7 +17,10 @@ export function encodeFrame(
     payload = Buffer.from(json, 'utf8');
   }
   if (payload.byteLength > max) {
-    throw new InvalidRequestError('frame', `payload is ${payload.byteLength} bytes, over the ${max}-byte cap`);
+    throw new InvalidRequestError(
+      'frame',
+      `payload is ${payload.byteLength} bytes, over the ${max}-byte cap`,
+    );
   }
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.byteLength);
   frame.writeUInt32BE(payload.byteLength, 0);

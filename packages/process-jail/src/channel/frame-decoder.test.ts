@@ -87,7 +87,9 @@ describe('encodeFrame and FrameDecoder', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // A constructor key holding a plain value is data, not a gadget.
-    expect(values(new FrameDecoder().push(encodeFrame({ constructor: 'x' })))).toEqual([{ constructor: 'x' }]);
+    expect(values(new FrameDecoder().push(encodeFrame({ constructor: 'x' })))).toEqual([
+      { constructor: 'x' },
+    ]);
   });
 
   it('reports a stream that ends in the middle of a frame', () => {

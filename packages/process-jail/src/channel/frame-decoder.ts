@@ -84,7 +84,9 @@ export class FrameDecoder {
     while (this.#buffered >= FRAME_HEADER_BYTES) {
       const length = this.#peekLength();
       if (length > this.#maxFrame) {
-        events.push(this.#fail('frame_too_large', `frame of ${length} bytes, over the ${this.#maxFrame}-byte cap`));
+        events.push(
+          this.#fail('frame_too_large', `frame of ${length} bytes, over the ${this.#maxFrame}-byte cap`),
+        );
         return events;
       }
       if (this.#buffered < FRAME_HEADER_BYTES + length) break;
@@ -142,7 +144,8 @@ export class FrameDecoder {
     try {
       return { kind: 'frame', value: JSON.parse(text, rejectGadgetKeys), bytes };
     } catch (error) {
-      if (error instanceof ForbiddenKey) return this.#fail('forbidden_key', `key "${error.key}" is not allowed`);
+      if (error instanceof ForbiddenKey)
+        return this.#fail('forbidden_key', `key "${error.key}" is not allowed`);
       return this.#fail('invalid_json', error instanceof Error ? error.message.slice(0, 200) : 'unparsable');
     }
   }

@@ -68,7 +68,10 @@ export class JailChannel extends EventEmitter<JailChannelEvents> {
    * channel is closed or the jail is not keeping up (then wait for it before writing more).
    */
   write(value: unknown): boolean {
-    const frame = encodeFrame(value, this.#maxFrameBytes === undefined ? {} : { maxFrameBytes: this.#maxFrameBytes });
+    const frame = encodeFrame(
+      value,
+      this.#maxFrameBytes === undefined ? {} : { maxFrameBytes: this.#maxFrameBytes },
+    );
     if (this.#closed || !this.#socket || this.#socket.destroyed || !this.#socket.writable) return false;
     return this.#socket.write(frame);
   }
