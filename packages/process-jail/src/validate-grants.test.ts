@@ -1,13 +1,14 @@
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidRequestError } from '@memory-mcp/sandbox-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { validateGrants } from './validate-grants.js';
 
 const base = mkdtempSync(join(tmpdir(), 'process-jail-grants-'));
 mkdirSync(join(base, 'a', 'b'), { recursive: true });
 symlinkSync(join(base, 'a'), join(base, 'link'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 function fieldOf(read: string[], write: string[] = []): string | undefined {
   try {
