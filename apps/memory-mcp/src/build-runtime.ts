@@ -1,7 +1,7 @@
 import { createCompiler, type QuickJsCompiler } from '@memory-mcp/javy-compiler';
 import { CallTracker, MemoryStore, ToolMetrics } from '@memory-mcp/mcp-server';
 import { NodeBackend } from '@memory-mcp/node-backend';
-import { type Backend, UnifiedSandbox } from '@memory-mcp/sandbox-core';
+import { type Backend, limitsFromConfig, UnifiedSandbox } from '@memory-mcp/sandbox-core';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
 
@@ -16,18 +16,23 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** What a deployment adds to the app: the wiring point for contributed backends. */
+export interface RuntimeExtras {
+  /**
+   * Contributed backends by kind, beside the built-in ones (later keys win). Their languages show up
+   * in the MCP tool schema, and `MCP_SANDBOX_BACKEND=<kind>` pins requests to one of them.
+   */
+  backends?: Readonly<Record<string, Backend>>;
+}
+
 /** Opens the store first (a bad database fails fast), then builds the backends and the sandbox. */
-export async function buildRuntime(config: AppConfig): Promise<Runtime> {
+export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}): Promise<Runtime> {
   const store = await MemoryStore.open({
     url: config.databaseUrl,
     ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
   });
   const { sandbox: settings } = config;
-  const limits = {
-    timeoutMs: settings.timeoutMs,
-    memoryBytes: settings.memoryMb * 1024 * 1024,
-    maxOutputBytes: settings.maxOutputBytes,
-  };
+  const limits = limitsFromConfig(settings);
   // JS on wasm uses dynamic modules: each script is a few hundred bytes linking the shared,
   // pre-initialized engine, instead of a fresh 880 KB module to compile.
   const jsOnWasm = createCompiler({ mode: 'dynamic' });
@@ -41,10 +46,8 @@ export async function buildRuntime(config: AppConfig): Promise<Runtime> {
     });
   }
   if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits });
-  const sandbox = UnifiedSandbox.fromConfig(
-    settings,
-    backends as Parameters<typeof UnifiedSandbox.fromConfig>[1],
-  );
+  Object.assign(backends, extras.backends);
+  const sandbox = UnifiedSandbox.fromConfig(settings, backends);
   return {
     sandbox,
     store,

@@ -16,13 +16,37 @@ const NAMESPACE_ARGS = ['--user', '--map-root-user', '--net', '--pid', '--fork',
 
 let cached: IsolationSupport | undefined;
 
+const PERMISSION_FLAGS = ['--permission', '--experimental-permission'] as const;
+
+/**
+ * The permission flag this Node accepts, found by trying each one: `--permission` exists from
+ * 22.13 and 23.5, `--experimental-permission` before (20.x, 22.0 to 22.12). A version table would
+ * get the 22.0–22.12 range wrong, where Node exits with code 9 on the flag it does not know.
+ */
+export function detectPermissionFlag(
+  execPath: string = process.execPath,
+): (typeof PERMISSION_FLAGS)[number] | undefined {
+  for (const flag of PERMISSION_FLAGS) {
+    const probe = spawnSync(
+      execPath,
+      ['--no-warnings', flag, '-e', 'process.exit(process.permission ? 0 : 3)'],
+      {
+        stdio: 'ignore',
+        timeout: 10_000,
+        env: {},
+      },
+    );
+    if (probe.status === 0) return flag;
+  }
+  return undefined;
+}
+
 /** Detects, once per process, which isolation mechanisms this OS and Node version offer. */
 export function detectIsolation(): IsolationSupport {
   if (cached) return cached;
-  const major = Number(process.versions.node.split('.')[0]);
   const support: IsolationSupport = { networkIsolation: 'guard' };
-  if (major >= 22) support.permissionFlag = '--permission';
-  else if (major === 20 || major === 21) support.permissionFlag = '--experimental-permission';
+  const flag = detectPermissionFlag();
+  if (flag) support.permissionFlag = flag;
 
   if (process.platform !== 'linux') {
     support.namespaceProblem = `no network namespaces on ${process.platform}`;

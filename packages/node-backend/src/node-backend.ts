@@ -6,12 +6,16 @@ import {
   type BackendCapabilities,
   type BackendHealth,
   BackendUnavailableError,
+  CancelledError,
   ConcurrencyLimiter,
+  decodeResultValue,
   type ExecutionRequest,
   type ExecutionResult,
   emptyResult,
   InvalidRequestError,
   type Limits,
+  limitExceeded,
+  MIB,
   type Policy,
   type RunStats,
   resolveLimits,
@@ -62,6 +66,7 @@ function defaultRunnerPath(): string {
  * and discarded. See the README for which protection applies on which OS.
  */
 export class NodeBackend implements Backend {
+  readonly specificationVersion = 'v1';
   readonly name = 'node';
   readonly isolation: IsolationSupport;
   readonly #runnerPath: string;
@@ -134,9 +139,9 @@ export class NodeBackend implements Backend {
     try {
       release = await this.#limiter.acquire(request.signal);
     } catch (error) {
-      if ((error as Error).name !== 'CancelledError') throw error;
+      if (!CancelledError.isInstance(error)) throw error;
       return this.#finish(
-        emptyResult(this.name, 'cancelled', { kind: 'cancelled', message: (error as Error).message }),
+        emptyResult(this.name, 'cancelled', { kind: 'cancelled', message: error.message }),
         started,
       );
     }
@@ -179,7 +184,7 @@ export class NodeBackend implements Backend {
   #profile(limits: Limits, policy: Policy): RunnerProfile {
     return {
       runnerPath: this.#runnerPath,
-      memoryMb: Math.max(16, Math.floor(limits.memoryBytes / (1024 * 1024))),
+      memoryMb: Math.max(16, Math.floor(limits.memoryBytes / MIB)),
       readPaths: policy.readPaths,
       writePaths: policy.writePaths,
       allowNetwork: policy.allowNetwork,
@@ -192,23 +197,19 @@ export class NodeBackend implements Backend {
     const { outcome } = report;
     switch (outcome.kind) {
       case 'timeout':
-        return {
-          ...emptyResult(this.name, 'timeout', {
-            kind: 'timeout',
-            message: `execution passed its ${limits.timeoutMs} ms deadline (pending timers and promises included); its process was killed`,
-            limit: { name: 'timeoutMs', allowed: limits.timeoutMs, used: Math.round(report.runMs) },
-          }),
-          ...base,
-        };
+        return this.#limitResult(base, {
+          name: 'timeoutMs',
+          allowed: limits.timeoutMs,
+          used: Math.round(report.runMs),
+          message: `execution passed its ${limits.timeoutMs} ms deadline (pending timers and promises included); its process was killed`,
+        });
       case 'output_limit':
-        return {
-          ...emptyResult(this.name, 'output_limit', {
-            kind: 'output_limit',
-            message: `output passed maxOutputBytes (${limits.maxOutputBytes} bytes); the process was killed`,
-            limit: { name: 'maxOutputBytes', allowed: limits.maxOutputBytes },
-          }),
-          ...base,
-        };
+        return this.#limitResult(base, {
+          name: 'maxOutputBytes',
+          allowed: limits.maxOutputBytes,
+          used: report.outputChargedBytes,
+          message: `output passed maxOutputBytes (${limits.maxOutputBytes} bytes); the process was killed`,
+        });
       case 'cancelled':
         return {
           ...emptyResult(this.name, 'cancelled', {
@@ -219,14 +220,11 @@ export class NodeBackend implements Backend {
         };
       case 'exited': {
         if (/heap out of memory|Reached heap limit|Allocation failed/i.test(report.stderr)) {
-          return {
-            ...emptyResult(this.name, 'memory_limit', {
-              kind: 'memory_limit',
-              message: `the code ran out of its ${Math.floor(limits.memoryBytes / 1048576)} MiB heap`,
-              limit: { name: 'memoryBytes', allowed: limits.memoryBytes },
-            }),
-            ...base,
-          };
+          return this.#limitResult(base, {
+            name: 'memoryBytes',
+            allowed: limits.memoryBytes,
+            message: `the code ran out of its ${Math.floor(limits.memoryBytes / MIB)} MiB heap`,
+          });
         }
         const how = outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`;
         return {
@@ -242,11 +240,25 @@ export class NodeBackend implements Backend {
         const { result } = outcome;
         if (result.error) return { ...emptyResult(this.name, 'error', result.error), ...base };
         const ok: ExecutionResult = { ...emptyResult(this.name, 'ok'), ...base, exitCode: 0 };
-        if (result.valueJson !== undefined) ok.value = JSON.parse(result.valueJson);
-        else if (result.valueDescription !== undefined) ok.value = `[not JSON] ${result.valueDescription}`;
+        const decoded = decodeResultValue({ json: result.valueJson, description: result.valueDescription });
+        if (!decoded.ok) {
+          return {
+            ...emptyResult(this.name, 'error', { kind: 'result_channel', message: decoded.message }),
+            ...base,
+          };
+        }
+        if ('value' in decoded) ok.value = decoded.value;
         return ok;
       }
     }
+  }
+
+  #limitResult(
+    base: Pick<ExecutionResult, 'stdout' | 'stderr' | 'truncated'>,
+    exceeded: Parameters<typeof limitExceeded>[0],
+  ): ExecutionResult {
+    const { status, error } = limitExceeded(exceeded);
+    return { ...emptyResult(this.name, status, error), ...base };
   }
 
   #finish(result: ExecutionResult, started: number): ExecutionResult {
@@ -283,5 +295,9 @@ export class NodeBackend implements Backend {
     this.#closed = true;
     await this.#pool?.close();
     await Promise.all([...this.#live].map((p) => p.dispose()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutputCap, type OutputStream } from '@memory-mcp/sandbox-core';
 import type { IsolationSupport } from './detect-isolation.js';
 import type { RunnerJob, RunnerResult } from './runner/runner-protocol.js';
 
@@ -38,6 +39,8 @@ export interface RunReport {
   stdout: string;
   stderr: string;
   truncated: boolean;
+  /** What the output cap charged (at least its floor per chunk). */
+  outputChargedBytes: number;
   runMs: number;
 }
 
@@ -133,11 +136,8 @@ export class RunnerProcess {
     await this.ready;
     const nonce = randomBytes(16).toString('hex');
     const started = performance.now();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let kept = 0;
+    const output = new OutputCap({ maxBytes: limits.maxOutputBytes });
     let received = { stdout: 0, stderr: 0 };
-    let truncated = false;
 
     return new Promise<RunReport>((resolve) => {
       let settled = false;
@@ -152,9 +152,10 @@ export class RunnerProcess {
         if (outcome.kind !== 'result') this.kill();
         resolve({
           outcome,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          truncated,
+          stdout: output.text('stdout'),
+          stderr: output.text('stderr'),
+          truncated: output.truncated,
+          outputChargedBytes: output.chargedBytes,
           runMs: performance.now() - started,
         });
       };
@@ -163,23 +164,13 @@ export class RunnerProcess {
           finish({ kind: 'result', result });
         }
       };
-      const take = (target: Buffer[], stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const take = (stream: OutputStream) => (chunk: Buffer) => {
         received = { ...received, [stream]: received[stream] + chunk.length };
-        const room = limits.maxOutputBytes - kept;
-        if (chunk.length <= room) {
-          target.push(chunk);
-          kept += chunk.length;
-          complete();
-          return;
-        }
-        const cut = utf8Cut(chunk, room);
-        if (cut > 0) target.push(chunk.subarray(0, cut));
-        kept += cut;
-        truncated = true;
-        finish({ kind: 'output_limit' });
+        if (output.write(stream, chunk)) complete();
+        else finish({ kind: 'output_limit' });
       };
-      const onStdout = take(out, 'stdout');
-      const onStderr = take(err, 'stderr');
+      const onStdout = take('stdout');
+      const onStderr = take('stderr');
       this.child.stdout!.on('data', onStdout);
       this.child.stderr!.on('data', onStderr);
       this.child.on('message', (message: RunnerResult) => {
@@ -228,10 +219,4 @@ export class RunnerProcess {
     if (kill) this.kill();
     await this.#exit;
   }
-}
-
-function utf8Cut(chunk: Buffer, limit: number): number {
-  let n = Math.max(0, Math.min(limit, chunk.length));
-  while (n > 0 && n < chunk.length && (chunk[n]! & 0xc0) === 0x80) n--;
-  return n;
 }

@@ -5,6 +5,7 @@ export type IsolationLevel = 'process' | 'worker' | 'wasm' | 'in-process';
 export type NetworkIsolation = 'namespace' | 'guard' | 'none' | 'no-network-api';
 
 export interface BackendCapabilities {
+  /** Every language this backend runs; requests in any of them may be routed here. */
   languages: Language[];
   /** What separates the code from the host. */
   isolation: IsolationLevel;
@@ -31,9 +32,15 @@ export interface BackendHealth {
  * It throws only when the request is invalid (`InvalidRequestError`) or the host is broken.
  */
 export interface Backend {
+  /** The contract version this backend implements; `UnifiedSandbox` refuses any other. */
+  readonly specificationVersion: 'v1';
+  /** The backend's kind, e.g. `node`, `wasm`, `quickjs`: lowercase letters, digits and dashes. */
   readonly name: string;
   capabilities(): BackendCapabilities;
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
   health(): Promise<BackendHealth>;
+  /** Releases every process, worker and handle. Idempotent. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using backend = ...`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

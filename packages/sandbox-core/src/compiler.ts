@@ -25,8 +25,21 @@ export interface CompiledModule {
   resultChannel?: { fd: number };
 }
 
+/**
+ * Name of the custom section in which a compiler declares its result channel (one u32 LEB128: the
+ * descriptor). A backend honours it only for modules its own compiler produced.
+ */
+export const RESULT_CHANNEL_SECTION = 'memory-mcp:result-fd';
+
+/** The record a compiled module writes on its result channel (see `CompiledModule.resultChannel`). */
+export type ResultRecord =
+  | { ok: true; json?: string; description?: string }
+  | { ok: false; error: { name: string; message: string; stack?: string } };
+
 /** Turns source text into a WebAssembly module. Compile errors throw `CompileError`. */
 export interface Compiler {
+  /** The contract version this compiler implements. */
+  readonly specificationVersion: 'v1';
   readonly name: string;
   compile(source: string, options?: CompileOptions): Promise<CompiledModule>;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { CancelledError } from './errors/cancelled-error.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { QueueFullError } from './errors/queue-full-error.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -73,7 +74,7 @@ describe('ConcurrencyLimiter', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new ConcurrencyLimiter({ maxConcurrency: 0 })).toThrow(RangeError);
-    expect(() => new ConcurrencyLimiter({ maxQueue: -1 })).toThrow(RangeError);
+    expect(() => new ConcurrencyLimiter({ maxConcurrency: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new ConcurrencyLimiter({ maxQueue: -1 })).toThrow(InvalidArgumentError);
   });
 });

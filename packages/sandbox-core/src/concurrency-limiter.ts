@@ -1,4 +1,5 @@
 import { CancelledError } from './errors/cancelled-error.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { QueueFullError } from './errors/queue-full-error.js';
 
 export interface ConcurrencyLimiterOptions {
@@ -108,12 +109,20 @@ export class ConcurrencyLimiter {
 
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    throw new InvalidArgumentError({
+      argument: name,
+      value,
+      message: `must be a positive integer, got ${value}`,
+    });
   return value;
 }
 
 function nonNegativeInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0)
-    throw new RangeError(`${name} must be an integer >= 0, got ${value}`);
+    throw new InvalidArgumentError({
+      argument: name,
+      value,
+      message: `must be an integer >= 0, got ${value}`,
+    });
   return value;
 }

@@ -1,15 +1,36 @@
 import type { Limits, Policy } from './limits.js';
 
-export type Language = 'javascript' | 'typescript' | 'wasm' | 'wat';
-export const LANGUAGES: readonly Language[] = ['javascript', 'typescript', 'wasm', 'wat'];
+/** The languages the built-in backends run. Contributed backends may declare any other name. */
+export type BuiltinLanguage = 'javascript' | 'typescript' | 'wasm' | 'wat';
 
-/** The backends `UnifiedSandbox` knows how to route between. */
-export type BackendKind = 'node' | 'wasm';
-export const BACKEND_KINDS: readonly BackendKind[] = ['node', 'wasm'];
+/**
+ * A language name. Any string a configured backend declares in `capabilities().languages` is
+ * accepted; the built-in names stay typed so call sites read as before.
+ */
+export type Language = BuiltinLanguage | (string & {});
+
+/** The built-in language names, in no particular order. */
+export const LANGUAGES: readonly BuiltinLanguage[] = ['javascript', 'typescript', 'wasm', 'wat'];
+
+/** The kinds (names) of the built-in backends. */
+export type BuiltinBackendKind = 'node' | 'wasm';
+
+/**
+ * A backend's kind: the name it is configured under in `UnifiedSandbox` (and that it reports in
+ * `Backend.name`). Any string; the built-in kinds stay typed.
+ */
+export type BackendKind = BuiltinBackendKind | (string & {});
+
+/** The kinds of the built-in backends. */
+export const BACKEND_KINDS: readonly BuiltinBackendKind[] = ['node', 'wasm'];
+
+/** Lowercase letters, digits and dashes, starting with a letter: safe in env vars, schemas and logs. */
+export const KIND_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 
 export interface ExecutionRequest {
   /** Caller-chosen id; makes ratio routing deterministic. Generated when absent. */
   id?: string;
+  /** Any language a configured backend declares. */
   language: Language;
   /** Source text, or module bytes for `wasm` (a base64 string is accepted too). */
   code: string | Uint8Array;
@@ -22,7 +43,7 @@ export interface ExecutionRequest {
   entry?: string;
   /** Seed files for an in-memory filesystem, when the policy allows one. */
   files?: Record<string, string | Uint8Array>;
-  /** Force a backend; otherwise the sandbox routes. */
+  /** Force a backend (by the kind it is configured under); otherwise the sandbox routes. */
   backend?: BackendKind;
   limits?: Partial<Limits>;
   policy?: Partial<Policy>;

@@ -1,4 +1,5 @@
 import type { BackendKind } from './execution-request.js';
+import type { Limits } from './limits.js';
 
 export type ExecutionStatus =
   | 'ok'
@@ -27,11 +28,12 @@ export interface ExecutionError {
   message: string;
   stack?: string;
   /** For limit errors: which limit stopped the code, how much was allowed, how much was used. */
-  limit?: { name: string; allowed: number; used?: number };
+  limit?: { name: keyof Limits; allowed: number; used?: number };
 }
 
 export interface RouteDecision {
-  mode: 'node' | 'wasm' | 'hybrid';
+  /** `hybrid`, or the backend kind every request is pinned to. */
+  mode: string;
   /** Why this backend: `explicit`, `mode`, `capability: ...`, `heuristic: ...`, `ratio: ...`, `fallback: ...`. */
   reason: string;
 }
@@ -52,7 +54,7 @@ export interface ExecutionResult {
   exitCode?: number;
   error?: ExecutionError;
   /** Name of the backend that ran (or refused) the code. */
-  backend: BackendKind | (string & {});
+  backend: BackendKind;
   route?: RouteDecision;
   timing: ExecutionTiming;
   fuelUsed?: number;

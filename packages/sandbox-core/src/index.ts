@@ -6,13 +6,23 @@ export type {
   IsolationLevel,
   NetworkIsolation,
 } from './backend.js';
-export type { CompiledModule, CompileOptions, Compiler } from './compiler.js';
+export * from './backend-kit/index.js';
+export {
+  type CompiledModule,
+  type CompileOptions,
+  type Compiler,
+  RESULT_CHANNEL_SECTION,
+  type ResultRecord,
+} from './compiler.js';
 export { ConcurrencyLimiter, type ConcurrencyLimiterOptions } from './concurrency-limiter.js';
 export * from './errors/index.js';
 export {
   BACKEND_KINDS,
   type BackendKind,
+  type BuiltinBackendKind,
+  type BuiltinLanguage,
   type ExecutionRequest,
+  KIND_PATTERN,
   LANGUAGES,
   type Language,
 } from './execution-request.js';
@@ -38,6 +48,7 @@ export { LruCache } from './lru-cache.js';
 export { type PrecheckDenial, precheckPolicy } from './policy-precheck.js';
 export {
   capableBackends,
+  configuredLanguages,
   type Route,
   type RouteContext,
   routeRequest,

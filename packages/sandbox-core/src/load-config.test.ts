@@ -17,6 +17,7 @@ describe('loadConfig', () => {
         MCP_MEMORY_MB: '64',
         MCP_FUEL_PER_SECOND: '5000000',
         MCP_MAX_OUTPUT_BYTES: '2048',
+        MCP_ISOLATION: 'permission-model',
       }),
     ).toEqual({
       backend: 'wasm',
@@ -26,11 +27,12 @@ describe('loadConfig', () => {
       memoryMb: 64,
       fuelPerSecond: 5_000_000,
       maxOutputBytes: 2048,
+      isolation: 'permission-model',
     });
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['MCP_SANDBOX_BACKEND', 'docker', /node \| wasm \| hybrid/],
+    ['MCP_SANDBOX_BACKEND', 'Docker!', /hybrid, or a configured backend kind/],
     ['MCP_WASM_RATIO', '1.5', /\[0, 1\]/],
     ['MCP_WASM_RATIO', 'half', /\[0, 1\]/],
     ['MCP_MAX_CONCURRENCY', '0', /integer/],
@@ -39,6 +41,7 @@ describe('loadConfig', () => {
     ['MCP_MEMORY_MB', 'lots', /MiB/],
     ['MCP_FUEL_PER_SECOND', 'NaN', /integer/],
     ['MCP_MAX_OUTPUT_BYTES', '0', /bytes/],
+    ['MCP_ISOLATION', 'none', /namespaces \| permission-model/],
   ];
   for (const [variable, value, accepted] of bad) {
     it(`throws ConfigError naming ${variable} for ${JSON.stringify(value)}`, () => {

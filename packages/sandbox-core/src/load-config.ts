@@ -1,10 +1,16 @@
 import { z } from 'zod';
+import { DEFAULT_FUEL_PER_SECOND } from './backend-kit/limits-from-config.js';
 import { ConfigError } from './errors/config-error.js';
+import { KIND_PATTERN } from './execution-request.js';
 import type { SandboxMode } from './route-request.js';
 
 /** The sandbox's configuration, derived once from the environment. */
 export interface SandboxConfig {
-  /** `MCP_SANDBOX_BACKEND`: node | wasm | hybrid. Default hybrid. */
+  /**
+   * `MCP_SANDBOX_BACKEND`: `hybrid`, or the kind of a configured backend (`node`, `wasm`, or a
+   * contributed one) that runs every request it can. Default hybrid. Whether the kind is configured
+   * is checked when the sandbox is built (`UnifiedSandbox.fromConfig`).
+   */
   backend: SandboxMode;
   /** `MCP_WASM_RATIO`: share of ratio-routed hybrid requests sent to wasm, 0..1. Default 0.5. */
   wasmRatio: number;
@@ -22,6 +28,13 @@ export interface SandboxConfig {
   fuelPerSecond: number;
   /** `MCP_MAX_OUTPUT_BYTES`: stdout+stderr cap. Default 1 MiB. */
   maxOutputBytes: number;
+  /**
+   * `MCP_ISOLATION`: the walls untrusted code runs behind. `namespaces` (default) needs kernel
+   * namespaces (bubblewrap); where they are missing, backends refuse untrusted code rather than
+   * silently run it with less. `permission-model` is the named weaker level an operator may opt
+   * into on such machines (Node's permission model and rlimits, no namespaces).
+   */
+  isolation: 'namespaces' | 'permission-model';
 }
 
 export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
@@ -30,8 +43,9 @@ export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
   maxConcurrency: 20,
   timeoutMs: 5_000,
   memoryMb: 128,
-  fuelPerSecond: 250_000_000,
+  fuelPerSecond: DEFAULT_FUEL_PER_SECOND,
   maxOutputBytes: 1024 * 1024,
+  isolation: 'namespaces',
 });
 
 interface VariableSpec<K extends keyof SandboxConfig> {
@@ -45,8 +59,8 @@ const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max
 const SPECS: { [V: string]: VariableSpec<keyof SandboxConfig> } = {
   MCP_SANDBOX_BACKEND: {
     key: 'backend',
-    schema: z.enum(['node', 'wasm', 'hybrid']),
-    accepted: 'node | wasm | hybrid',
+    schema: z.string().regex(KIND_PATTERN),
+    accepted: 'hybrid, or a configured backend kind (node, wasm, ...)',
   },
   MCP_WASM_RATIO: {
     key: 'wasmRatio',
@@ -65,6 +79,11 @@ const SPECS: { [V: string]: VariableSpec<keyof SandboxConfig> } = {
     key: 'maxOutputBytes',
     schema: intIn(1, 1024 * 1024 * 1024),
     accepted: 'an integer of bytes in [1, 1073741824]',
+  },
+  MCP_ISOLATION: {
+    key: 'isolation',
+    schema: z.enum(['namespaces', 'permission-model']),
+    accepted: 'namespaces | permission-model',
   },
 };
 

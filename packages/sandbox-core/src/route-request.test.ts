@@ -4,19 +4,25 @@ import { InvalidRequestError } from './errors/invalid-request-error.js';
 import type { ExecutionRequest } from './execution-request.js';
 import { type RouteContext, routeRequest, unitHash } from './route-request.js';
 
-const caps = (languages: BackendCapabilities['languages']): BackendCapabilities => ({
+const caps = (
+  languages: BackendCapabilities['languages'],
+  over: Partial<BackendCapabilities> = {},
+): BackendCapabilities => ({
   languages,
   isolation: 'process',
   networkIsolation: 'none',
   fuel: false,
   nodeApis: false,
   maxConcurrency: 1,
+  ...over,
 });
 
-const both: RouteContext['backends'] = {
-  node: caps(['javascript', 'typescript']),
-  wasm: caps(['javascript', 'wasm', 'wat']),
-};
+const nodeCaps = caps(['javascript', 'typescript'], { nodeApis: true });
+const wasmCaps = caps(['javascript', 'wasm', 'wat'], { fuel: true });
+const both: RouteContext['backends'] = [
+  ['node', nodeCaps],
+  ['wasm', wasmCaps],
+];
 
 const hybrid = (over: Partial<RouteContext> = {}): RouteContext => ({
   mode: 'hybrid',
@@ -40,7 +46,7 @@ describe('routeRequest', () => {
 
   it('rejects an explicit backend that is missing or cannot run the language', () => {
     expect(() =>
-      routeRequest(js('1', { backend: 'wasm' }), 'a', hybrid({ backends: { node: both.node! } })),
+      routeRequest(js('1', { backend: 'wasm' }), 'a', hybrid({ backends: [['node', nodeCaps]] })),
     ).toThrow(InvalidRequestError);
     expect(() => routeRequest({ language: 'wat', code: '(module)', backend: 'node' }, 'a', hybrid())).toThrow(
       /does not run 'wat'/,
@@ -116,8 +122,35 @@ describe('routeRequest', () => {
 
   it('throws a typed error when no backend runs the language', () => {
     expect(() =>
-      routeRequest({ language: 'wat', code: '(module)' }, 'a', hybrid({ backends: { node: both.node! } })),
-    ).toThrow(/no configured backend runs 'wat'/);
+      routeRequest({ language: 'wat', code: '(module)' }, 'a', hybrid({ backends: [['node', nodeCaps]] })),
+    ).toThrow(/no configured backend runs 'wat' \(configured languages: javascript, typescript\)/);
+  });
+
+  it('routes a contributed kind and language by capability, with no names hard-coded', () => {
+    const ctx = hybrid({ backends: [...both, ['quickjs', caps(['javascript', 'lua'], { fuel: true })]] });
+    expect(routeRequest({ language: 'lua', code: 'print(1)' }, 'a', ctx)).toEqual({
+      backend: 'quickjs',
+      reason: 'capability: only quickjs runs lua',
+    });
+    expect(routeRequest(js('1', { backend: 'quickjs' }), 'a', ctx).backend).toBe('quickjs');
+    expect(routeRequest(js('return 1'), 'a', { ...ctx, mode: 'quickjs' })).toEqual({
+      backend: 'quickjs',
+      reason: 'mode: quickjs',
+    });
+    // A mode that cannot run the language falls to the first capable kind.
+    expect(
+      routeRequest({ language: 'wat', code: '(module)' }, 'a', { ...ctx, mode: 'quickjs' }).backend,
+    ).toBe('wasm');
+  });
+
+  it('with two backends of one shape, prefers the first in order', () => {
+    const ctx = hybrid({
+      backends: [
+        ['b', caps(['x'])],
+        ['a', caps(['x'])],
+      ],
+    });
+    expect(routeRequest({ language: 'x', code: '' }, 'r', ctx)).toMatchObject({ backend: 'b' });
   });
 
   it('unitHash is stable and in [0, 1)', () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidRequestError } from './errors/invalid-request-error.js';
 import { QueueFullError } from './errors/queue-full-error.js';
 import { loadConfig } from './load-config.js';
@@ -162,16 +163,51 @@ describe('UnifiedSandbox', () => {
     const started = performance.now();
     const result = await sandbox.execute({ language: 'javascript', code: 'loop' });
     expect(result.status).toBe('timeout');
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result.error?.message).toBe('deadline exceeded');
+    expect(performance.now() - started).toBeLessThan(10_000); // a hang guard: the fake sleeps 120 ms
     expect(sandbox.mode).toBe('node');
   });
 
-  it('refuses a mode without its backend, and work after close', async () => {
-    expect(() => new UnifiedSandbox({ backends: { node: new FakeBackend() }, mode: 'wasm' })).toThrow(
-      /needs a 'wasm'/,
-    );
+  it('refuses bad options with InvalidArgumentError, a mode without its backend, and work after close', async () => {
+    const refused = (options: Parameters<typeof make>[0]) => {
+      try {
+        new UnifiedSandbox(options);
+      } catch (error) {
+        expect(InvalidArgumentError.isInstance(error)).toBe(true);
+        return (error as InvalidArgumentError).argument;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused({ backends: { node: new FakeBackend() }, mode: 'wasm' })).toBe('mode');
+    expect(refused({ backends: {} })).toBe('backends');
+    expect(refused({ backends: { node: new FakeBackend() }, wasmRatio: 2 })).toBe('wasmRatio');
+    expect(refused({ backends: { 'Not A Kind': new FakeBackend() } })).toBe('backends');
+    expect(refused({ backends: { node: new FakeBackend() }, order: ['wasm'] })).toBe('order');
+    const old = Object.assign(new FakeBackend(), { specificationVersion: 'v0' }) as unknown as FakeBackend;
+    expect(refused({ backends: { node: old } })).toBe('backends.node');
+    expect(() =>
+      UnifiedSandbox.fromConfig(loadConfig({ MCP_SANDBOX_BACKEND: 'quickjs' }), { node: new FakeBackend() }),
+    ).toThrow(/MCP_SANDBOX_BACKEND="quickjs" is invalid; accepted: hybrid \| node/);
     const sandbox = make({ backends: twoBackends() });
     await sandbox.close();
     await expect(sandbox.execute({ language: 'javascript', code: 'print a' })).rejects.toThrow(/closed/);
+  });
+
+  it('takes any number of contributed kinds and languages, with fallback in preference order', async () => {
+    const sick = new FakeBackend({}, 'alpha', ['javascript', 'lua']);
+    const beta = new FakeBackend({}, 'beta', ['javascript', 'lua']);
+    const sandbox = make({ backends: { alpha: sick, beta, node: new FakeBackend() } });
+    expect(sandbox.kinds).toEqual(['alpha', 'beta', 'node']);
+    expect(sandbox.languages()).toEqual(['javascript', 'lua', 'typescript']);
+    const lua = await sandbox.execute({ language: 'lua', code: 'print hi' });
+    expect(lua).toMatchObject({ status: 'ok', stdout: 'hi\n', backend: 'alpha' });
+    sick.healthy = false;
+    await sandbox.health();
+    const moved = await sandbox.execute({ language: 'lua', code: 'print hi' });
+    expect(moved.backend).toBe('beta');
+    expect(moved.route?.reason).toMatch(/fallback: alpha unhealthy.*ran on beta/);
+    await expect(sandbox.execute({ language: 'cobol', code: 'x' })).rejects.toThrow(
+      /no configured backend runs 'cobol' \(configured languages: javascript, lua, typescript\)/,
+    );
   });
 });

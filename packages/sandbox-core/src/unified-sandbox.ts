@@ -1,22 +1,31 @@
 import type { Backend, BackendCapabilities, BackendHealth } from './backend.js';
+import { limitsFromConfig } from './backend-kit/limits-from-config.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import { BackendUnavailableError } from './errors/backend-unavailable-error.js';
 import { CancelledError } from './errors/cancelled-error.js';
+import { ConfigError } from './errors/config-error.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidRequestError } from './errors/invalid-request-error.js';
-import type { BackendKind, ExecutionRequest } from './execution-request.js';
+import { type BackendKind, type ExecutionRequest, KIND_PATTERN } from './execution-request.js';
 import { type ExecutionResult, emptyResult, type RouteDecision } from './execution-result.js';
 import { type Limits, type Policy, resolveLimits, resolvePolicy } from './limits.js';
 import type { SandboxConfig } from './load-config.js';
 import { precheckPolicy } from './policy-precheck.js';
-import { type Route, routeRequest, type SandboxMode } from './route-request.js';
+import { configuredLanguages, type Route, routeRequest, type SandboxMode } from './route-request.js';
 import { type MetricsSnapshot, SandboxMetrics } from './sandbox-metrics.js';
 import { validateRequest } from './validate-request.js';
 
 export interface UnifiedSandboxOptions {
-  /** Backends by kind. At least one. */
-  backends: Partial<Record<BackendKind, Backend>>;
-  /** `node`, `wasm` or `hybrid`. Default `hybrid`. */
+  /**
+   * Backends by kind (any number, at least one). Each key is the kind requests and `mode` name;
+   * key order is the routing preference unless `order` says otherwise.
+   */
+  backends: Readonly<Partial<Record<BackendKind, Backend>>>;
+  /** Preference order of the kinds when several can run a request. Default: the keys' order. */
+  order?: readonly BackendKind[];
+  /** `hybrid` (route per request), or a configured kind that runs everything it can. Default `hybrid`. */
   mode?: SandboxMode;
-  /** Hybrid: share of ratio-routed requests that go to wasm, 0..1. Default 0.5. */
+  /** Hybrid: share of ratio-routed requests that go to a fuel-metered backend (wasm), 0..1. Default 0.5. */
   wasmRatio?: number;
   /** Hybrid: route by a cheap code heuristic before the ratio. Default true. */
   intelligentRouting?: boolean;
@@ -51,13 +60,16 @@ interface HealthEntry {
 /**
  * The front door: validates, pre-checks the policy, routes to a backend (with fallback), bounds
  * concurrency, and keeps metrics. Failures of the user's code come back as results, never throws.
+ * Any number of backends of any kind; nothing here knows the built-in ones by name.
  */
 export class UnifiedSandbox {
   readonly mode: SandboxMode;
   readonly wasmRatio: number;
   readonly intelligentRouting: boolean;
-  readonly #backends: Partial<Record<BackendKind, Backend>>;
-  readonly #capabilities: Partial<Record<BackendKind, BackendCapabilities>>;
+  /** Configured kinds in preference order. */
+  readonly kinds: readonly BackendKind[];
+  readonly #backends: ReadonlyMap<BackendKind, Backend>;
+  readonly #capabilities: ReadonlyArray<readonly [BackendKind, BackendCapabilities]>;
   readonly #limiter: ConcurrencyLimiter;
   readonly #metrics: SandboxMetrics;
   readonly #limits: Limits;
@@ -68,21 +80,48 @@ export class UnifiedSandbox {
   #closed = false;
 
   constructor(options: UnifiedSandboxOptions) {
-    const kinds = Object.keys(options.backends).filter(
-      (k) => options.backends[k as BackendKind],
-    ) as BackendKind[];
-    if (kinds.length === 0) throw new InvalidRequestError('backends', 'at least one backend is required');
+    const given = Object.entries(options.backends ?? {}).filter(
+      (entry): entry is [string, Backend] => entry[1] !== undefined,
+    );
+    if (given.length === 0) {
+      throw new InvalidArgumentError({
+        argument: 'backends',
+        value: options.backends,
+        message: 'at least one backend is required',
+      });
+    }
+    for (const [kind, backend] of given) checkBackend(kind, backend);
+    const byKind = new Map(given);
+    const order = options.order ?? given.map(([kind]) => kind);
+    for (const kind of order) {
+      if (!byKind.has(kind)) {
+        throw new InvalidArgumentError({
+          argument: 'order',
+          value: order,
+          message: `'${kind}' is not a configured backend`,
+        });
+      }
+    }
+    this.kinds = [...new Set([...order, ...byKind.keys()])];
     this.mode = options.mode ?? 'hybrid';
-    if (this.mode !== 'hybrid' && !options.backends[this.mode]) {
-      throw new InvalidRequestError('mode', `mode '${this.mode}' needs a '${this.mode}' backend`);
+    if (this.mode !== 'hybrid' && !byKind.has(this.mode)) {
+      throw new InvalidArgumentError({
+        argument: 'mode',
+        value: this.mode,
+        message: `must be 'hybrid' or a configured backend (${this.kinds.join(', ')})`,
+      });
     }
     this.wasmRatio = options.wasmRatio ?? 0.5;
-    if (!(this.wasmRatio >= 0 && this.wasmRatio <= 1))
-      throw new InvalidRequestError('wasmRatio', 'must be in [0, 1]');
+    if (!(this.wasmRatio >= 0 && this.wasmRatio <= 1)) {
+      throw new InvalidArgumentError({
+        argument: 'wasmRatio',
+        value: this.wasmRatio,
+        message: 'must be in [0, 1]',
+      });
+    }
     this.intelligentRouting = options.intelligentRouting ?? true;
-    this.#backends = { ...options.backends };
-    this.#capabilities = {};
-    for (const kind of kinds) this.#capabilities[kind] = this.#backends[kind]!.capabilities();
+    this.#backends = byKind;
+    this.#capabilities = this.kinds.map((kind) => [kind, byKind.get(kind)!.capabilities()] as const);
     this.#limiter = new ConcurrencyLimiter({
       maxConcurrency: options.maxConcurrency,
       maxQueue: options.maxQueue,
@@ -93,34 +132,48 @@ export class UnifiedSandbox {
     this.#healthTtlMs = options.healthTtlMs ?? 1000;
   }
 
-  /** Builds a sandbox from a validated `SandboxConfig` (see `loadConfig`). */
+  /**
+   * Builds a sandbox from a validated `SandboxConfig` (see `loadConfig`). A mode naming no configured
+   * backend is a `ConfigError` for `MCP_SANDBOX_BACKEND`.
+   */
   static fromConfig(
     config: SandboxConfig,
-    backends: Partial<Record<BackendKind, Backend>>,
+    backends: Readonly<Partial<Record<BackendKind, Backend>>>,
     extra: Partial<UnifiedSandboxOptions> = {},
   ): UnifiedSandbox {
+    const configured = Object.keys(backends).filter((kind) => backends[kind] !== undefined);
+    if (config.backend !== 'hybrid' && !configured.includes(config.backend)) {
+      throw new ConfigError('MCP_SANDBOX_BACKEND', config.backend, ['hybrid', ...configured].join(' | '));
+    }
     return new UnifiedSandbox({
       mode: config.backend,
       wasmRatio: config.wasmRatio,
       maxConcurrency: config.maxConcurrency,
-      limits: {
-        timeoutMs: config.timeoutMs,
-        memoryBytes: config.memoryMb * 1024 * 1024,
-        maxOutputBytes: config.maxOutputBytes,
-      },
+      limits: limitsFromConfig(config),
       ...extra,
       backends,
     });
   }
 
+  /** The configured backends by kind. */
   get backends(): Readonly<Partial<Record<BackendKind, Backend>>> {
-    return this.#backends;
+    return Object.fromEntries(this.#backends);
+  }
+
+  /** Each configured kind's capabilities, in preference order. */
+  capabilities(): Array<{ kind: BackendKind; capabilities: BackendCapabilities }> {
+    return this.#capabilities.map(([kind, capabilities]) => ({ kind, capabilities }));
+  }
+
+  /** Every language some configured backend runs, sorted. */
+  languages(): string[] {
+    return configuredLanguages(this.#capabilities);
   }
 
   /** Runs one request. Throws only for a bad request (`InvalidRequestError`), a full queue or a closed sandbox. */
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const started = performance.now();
-    if (this.#closed) throw new InvalidRequestError('sandbox', 'the sandbox is closed');
+    if (this.#closed) throw new BackendUnavailableError('sandbox', 'the sandbox is closed');
     validateRequest(request);
     const id = request.id ?? `req-${process.pid}-${++this.#sequence}`;
     const policy = resolvePolicy(request.policy, this.#policy);
@@ -165,17 +218,17 @@ export class UnifiedSandbox {
   }
 
   async #run(route: Route, request: ExecutionRequest): Promise<ExecutionResult> {
-    const backend = this.#backends[route.backend]!;
+    const backend = this.#backends.get(route.backend)!;
     try {
       const result = await backend.execute(request);
       result.route = this.#decision(route);
       return result;
     } catch (error) {
       if (InvalidRequestError.isInstance(error)) throw error;
-      const other = this.#alternative(route.backend, request);
       this.#markUnhealthy(route.backend, error);
+      const other = this.#alternative(route.backend, request);
       if (!other) throw error;
-      const result = await this.#backends[other]!.execute(request);
+      const result = await this.#backends.get(other)!.execute(request);
       result.route = this.#decision({
         backend: other,
         reason: `${route.reason}; fallback: ${route.backend} failed (${errorMessage(error)}), ran on ${other}`,
@@ -200,19 +253,24 @@ export class UnifiedSandbox {
     if (!entry || entry.healthy) return route;
     const other = this.#alternative(route.backend, request);
     if (!other) return route;
-    const otherHealth = this.#cachedHealth(other);
-    if (otherHealth && !otherHealth.healthy) return route;
     return {
       backend: other,
       reason: `${route.reason}; fallback: ${route.backend} unhealthy (${entry.message ?? 'no reason given'}), ran on ${other}`,
     };
   }
 
-  /** The other configured backend that can run this request, unless the caller pinned one. */
+  /**
+   * The next configured backend, in preference order, that runs this request's language and is not
+   * known to be unhealthy; none when the caller pinned a backend.
+   */
   #alternative(kind: BackendKind, request: ExecutionRequest): BackendKind | undefined {
-    if (request.backend) return undefined;
-    const other: BackendKind = kind === 'node' ? 'wasm' : 'node';
-    return this.#capabilities[other]?.languages.includes(request.language) ? other : undefined;
+    if (request.backend !== undefined) return undefined;
+    for (const [other, caps] of this.#capabilities) {
+      if (other === kind || !caps.languages.includes(request.language)) continue;
+      const health = this.#cachedHealth(other);
+      if (!health || health.healthy) return other;
+    }
+    return undefined;
   }
 
   /** Last known health; refreshes in the background when stale so the hot path never waits on it. */
@@ -226,7 +284,7 @@ export class UnifiedSandbox {
   #refreshHealth(kind: BackendKind): Promise<BackendHealth> {
     const existing = this.#health.get(kind);
     if (existing?.pending) return existing.pending;
-    const backend = this.#backends[kind]!;
+    const backend = this.#backends.get(kind)!;
     const pending = backend.health().then(
       (health) => health,
       (error: unknown): BackendHealth => ({
@@ -253,27 +311,55 @@ export class UnifiedSandbox {
 
   /** Asks every backend for its health now and aggregates: healthy when all configured backends are. */
   async health(): Promise<SandboxHealth> {
-    const kinds = Object.keys(this.#backends) as BackendKind[];
     const entries = await Promise.all(
-      kinds.map(async (kind) => [kind, await this.#refreshHealth(kind)] as const),
+      this.#capabilities.map(
+        async ([kind, capabilities]) =>
+          [kind, { ...(await this.#refreshHealth(kind)), capabilities }] as const,
+      ),
     );
-    const backends: SandboxHealth['backends'] = {};
-    for (const [kind, health] of entries)
-      backends[kind] = { ...health, capabilities: this.#capabilities[kind]! };
     return {
       healthy: entries.every(([, h]) => h.healthy),
       mode: this.mode,
-      backends,
+      backends: Object.fromEntries(entries),
       queueDepth: this.#limiter.queued,
       inFlight: this.#limiter.inFlight,
     };
   }
 
-  /** Closes every backend. Further `execute` calls throw. */
+  /** Closes every backend. Further `execute` calls throw. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(Object.values(this.#backends).map((b) => b?.close()));
+    await Promise.all([...this.#backends.values()].map((b) => b.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** A backend must implement this contract version and carry a usable kind. */
+function checkBackend(kind: string, backend: Backend): void {
+  if (!KIND_PATTERN.test(kind)) {
+    throw new InvalidArgumentError({
+      argument: 'backends',
+      value: kind,
+      message: `kind '${kind}' must be lowercase letters, digits and dashes, starting with a letter`,
+    });
+  }
+  if (backend.specificationVersion !== 'v1') {
+    throw new InvalidArgumentError({
+      argument: `backends.${kind}`,
+      value: backend.specificationVersion,
+      message: `implements contract version ${String(backend.specificationVersion)}; this sandbox supports v1`,
+    });
+  }
+  if (typeof backend.execute !== 'function' || typeof backend.capabilities !== 'function') {
+    throw new InvalidArgumentError({
+      argument: `backends.${kind}`,
+      value: backend,
+      message: 'is not a Backend',
+    });
   }
 }
 

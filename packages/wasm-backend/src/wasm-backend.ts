@@ -6,13 +6,16 @@ import {
   BackendUnavailableError,
   CompileError,
   type Compiler,
+  decodeResultValue,
   type ExecutionRequest,
   type ExecutionResult,
   type ExecutionStatus,
   emptyResult,
+  fuelBudget,
   InvalidRequestError,
   type Limits,
   LruCache,
+  limitExceeded,
   type Policy,
   type RunStats,
   resolveLimits,
@@ -112,6 +115,7 @@ export interface WasmBackendStats extends RunStats {
  * the module's memory maximum is rewritten to the cap, and a worker past its deadline is terminated.
  */
 export class WasmBackend implements Backend {
+  readonly specificationVersion = 'v1';
   readonly name = 'wasm';
   readonly #pool: WorkerPool;
   readonly #limits: Limits;
@@ -174,10 +178,11 @@ export class WasmBackend implements Backend {
 
     let result: ExecutionResult;
     if (compiled.minPages > capPages) {
-      result = emptyResult(this.name, 'memory_limit', {
-        kind: 'memory_limit',
+      result = this.#limitResult({
+        name: 'memoryBytes',
+        allowed: limits.memoryBytes,
+        used: compiled.minPages * PAGE_BYTES,
         message: `the module's initial memory (${compiled.minPages} pages, ${compiled.minPages * PAGE_BYTES} bytes) is over the ${limits.memoryBytes}-byte cap`,
-        limit: { name: 'memoryBytes', allowed: limits.memoryBytes, used: compiled.minPages * PAGE_BYTES },
       });
     } else if (compiled.missingImports.length > 0) {
       result = emptyResult(this.name, 'error', {
@@ -331,10 +336,11 @@ export class WasmBackend implements Backend {
     }
     const compileMs = performance.now() - compileStart;
     if (minPages > capPages) {
-      result = emptyResult(this.name, 'memory_limit', {
-        kind: 'memory_limit',
+      result = this.#limitResult({
+        name: 'memoryBytes',
+        allowed: limits.memoryBytes,
+        used: minPages * PAGE_BYTES,
         message: `the JavaScript engine needs ${minPages * PAGE_BYTES} bytes of memory to start; the cap is ${limits.memoryBytes}`,
-        limit: { name: 'memoryBytes', allowed: limits.memoryBytes, used: minPages * PAGE_BYTES },
       });
     } else {
       const message = this.#message({ ...request, language: 'wasm', entry: undefined }, main, limits, policy);
@@ -364,10 +370,11 @@ export class WasmBackend implements Backend {
     const compileMs = performance.now() - compileStart;
     let result: ExecutionResult;
     if (compiled.minPages > capPages) {
-      result = emptyResult(this.name, 'memory_limit', {
-        kind: 'memory_limit',
+      result = this.#limitResult({
+        name: 'memoryBytes',
+        allowed: limits.memoryBytes,
+        used: compiled.minPages * PAGE_BYTES,
         message: `a core module's initial memory (${compiled.minPages} pages) is over the ${limits.memoryBytes}-byte cap`,
-        limit: { name: 'memoryBytes', allowed: limits.memoryBytes, used: compiled.minPages * PAGE_BYTES },
       });
     } else if (compiled.missingImports.length > 0) {
       result = emptyResult(this.name, 'error', {
@@ -424,7 +431,7 @@ export class WasmBackend implements Backend {
   }
 
   #fuelBudget(limits: Limits): number {
-    return limits.fuel ?? Math.max(1, Math.round((limits.timeoutMs / 1000) * this.fuelPerSecond));
+    return fuelBudget(limits, this.fuelPerSecond);
   }
 
   /**
@@ -482,10 +489,11 @@ export class WasmBackend implements Backend {
 
   #result(outcome: PoolOutcome, limits: Limits, fuel: number): ExecutionResult {
     if (outcome.kind === 'timeout') {
-      return emptyResult(this.name, 'timeout', {
-        kind: 'timeout',
+      return this.#limitResult({
+        name: 'timeoutMs',
+        allowed: limits.timeoutMs,
+        used: Math.round(outcome.elapsedMs),
         message: `execution passed its ${limits.timeoutMs} ms deadline; its worker was terminated`,
-        limit: { name: 'timeoutMs', allowed: limits.timeoutMs, used: Math.round(outcome.elapsedMs) },
       });
     }
     if (outcome.kind === 'cancelled') {
@@ -516,20 +524,37 @@ export class WasmBackend implements Backend {
       return result;
     }
     if (reply.error) {
-      result.error = { ...reply.error };
+      const message = reply.error.message;
       if (status === 'memory_limit') {
-        result.error.limit = {
+        result.error = limitExceeded({
           name: 'memoryBytes',
           allowed: limits.memoryBytes,
           used: reply.memoryBytes ?? 0,
-        };
+          message,
+        }).error;
       } else if (status === 'out_of_fuel') {
-        result.error.limit = { name: 'fuel', allowed: fuel, used: reply.fuelUsed ?? fuel };
+        result.error = limitExceeded({
+          name: 'fuel',
+          allowed: fuel,
+          used: reply.fuelUsed ?? fuel,
+          message,
+        }).error;
       } else if (status === 'output_limit') {
-        result.error.limit = { name: 'maxOutputBytes', allowed: limits.maxOutputBytes };
+        result.error = limitExceeded({
+          name: 'maxOutputBytes',
+          allowed: limits.maxOutputBytes,
+          message,
+        }).error;
+      } else {
+        result.error = { ...reply.error };
       }
     }
     return result;
+  }
+
+  #limitResult(exceeded: Parameters<typeof limitExceeded>[0]): ExecutionResult {
+    const { status, error } = limitExceeded(exceeded);
+    return emptyResult(this.name, status, error);
   }
 
   /** Stamps the timing (compile, run, total) and counts the execution. */
@@ -584,6 +609,10 @@ export class WasmBackend implements Backend {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }
 
@@ -647,22 +676,25 @@ function applyResultRecord(result: ExecutionResult, text: string, limits: Limits
     result.status = 'ok';
     result.exitCode = 0;
     delete result.error;
-    if (record.json !== undefined) result.value = JSON.parse(record.json);
-    else if (record.description !== undefined) result.value = `[not JSON] ${record.description}`;
+    const decoded = decodeResultValue(record);
+    if (decoded.ok) {
+      if ('value' in decoded) result.value = decoded.value;
+    } else {
+      result.status = 'error';
+      result.error = { kind: 'result_channel', message: decoded.message };
+    }
     return;
   }
   const error = record.error ?? {};
   if (error.name === 'InternalError' && /out of memory/i.test(error.message ?? '')) {
-    result.status = 'memory_limit';
-    result.error = {
-      kind: 'memory_limit',
+    const { status, error: limit } = limitExceeded({
+      name: 'memoryBytes',
+      allowed: limits.memoryBytes,
+      used: result.memoryPeakBytes ?? limits.memoryBytes,
       message: `the JavaScript heap ran out of memory (cap ${limits.memoryBytes} bytes)`,
-      limit: {
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: result.memoryPeakBytes ?? limits.memoryBytes,
-      },
-    };
+    });
+    result.status = status;
+    result.error = limit;
     return;
   }
   result.status = 'error';

@@ -15,16 +15,16 @@ afterEach(async () => {
 });
 
 describe('wasm backend under attack', () => {
-  it('infinite loop: stopped by fuel long before the deadline', async () => {
-    const started = performance.now();
+  it('infinite loop: stopped by fuel, not by the clock', async () => {
+    // A deadline far beyond any machine's speed: the status proves fuel, not time, stopped it.
     const result = await backend.execute({
       language: 'wat',
       code: '(module (func (export "_start") (loop $l (br $l))))',
-      limits: { timeoutMs: 5_000 },
+      limits: { timeoutMs: 120_000, fuel: 50_000_000 },
     });
     expect(result.status).toBe('out_of_fuel');
-    expect(result.error).toMatchObject({ kind: 'out_of_fuel', limit: { name: 'fuel' } });
-    expect(performance.now() - started).toBeLessThan(2_500);
+    expect(result.error).toMatchObject({ kind: 'out_of_fuel', limit: { name: 'fuel', allowed: 50_000_000 } });
+    expect(result.fuelUsed).toBeGreaterThanOrEqual(50_000_000);
   });
 
   it('infinite loop with fuel to spare: terminated at the deadline, worker replaced', async () => {
@@ -37,7 +37,7 @@ describe('wasm backend under attack', () => {
     });
     expect(result.status).toBe('timeout');
     expect(result.error?.limit).toMatchObject({ name: 'timeoutMs', allowed: 300 });
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(performance.now() - started).toBeLessThan(15_000); // a hang guard, not a speed test
     expect(backend.stats().recycledWorkers).toBe(before + 1);
   });
 
@@ -290,6 +290,6 @@ describe('wasm backend under attack', () => {
     const started = performance.now();
     const result = await pending;
     expect(result.status).toBe('cancelled');
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(9_000); // well before the 10 s deadline
   });
 });

@@ -29,6 +29,7 @@ export const fakeKit: ConformanceKit = {
 };
 
 export class FakeBackend implements Backend {
+  readonly specificationVersion = 'v1';
   readonly name: string;
   executions = 0;
   healthy = true;
@@ -39,7 +40,7 @@ export class FakeBackend implements Backend {
 
   constructor(
     readonly defects: FakeDefects = {},
-    readonly kind: 'node' | 'wasm' = 'node',
+    readonly kind: string = 'node',
     readonly languages: BackendCapabilities['languages'] = ['javascript', 'typescript'],
   ) {
     this.name = kind;
@@ -50,7 +51,7 @@ export class FakeBackend implements Backend {
       languages: this.languages,
       isolation: 'in-process',
       networkIsolation: 'none',
-      fuel: false,
+      fuel: this.kind !== 'node',
       nodeApis: this.kind === 'node',
       maxConcurrency: 100,
     };
@@ -116,5 +117,9 @@ export class FakeBackend implements Backend {
     if (this.defects.leakOnClose) return;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

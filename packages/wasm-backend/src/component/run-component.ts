@@ -4,8 +4,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { OutputCap, type OutputStream } from '@memory-mcp/sandbox-core';
 import { OutputLimitExceeded } from '../wasi/errno.js';
-import { utf8SafeCut } from '../wasi/wasi-preview1-host.js';
 
 export interface ComponentRun {
   js: string;
@@ -71,31 +71,18 @@ const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperC
 
 export async function runComponent(message: ComponentRun): Promise<ComponentOutcome> {
   const { cli, io, clocks, random, filesystem } = await loadShim();
-  const stdout: Uint8Array[] = [];
-  const stderr: Uint8Array[] = [];
-  let kept = 0;
-  let truncated = false;
-  const sink = (target: Uint8Array[]) => ({
+  const output = new OutputCap({ maxBytes: message.maxOutputBytes });
+  const sink = (stream: OutputStream) => ({
     write(contents: Uint8Array) {
       if (!message.allowConsole) throw { tag: 'closed' };
-      const room = message.maxOutputBytes - kept;
-      if (contents.byteLength <= room) {
-        target.push(contents.slice());
-        kept += contents.byteLength;
-        return;
-      }
-      const cut = utf8SafeCut(contents, room);
-      if (cut > 0) target.push(contents.slice(0, cut));
-      kept += cut;
-      truncated = true;
-      throw new OutputLimitExceeded(message.maxOutputBytes);
+      if (!output.write(stream, contents)) throw new OutputLimitExceeded(message.maxOutputBytes);
     },
     blockingFlush() {},
   });
   let stdinOffset = 0;
   const local = (cli.createCli as unknown as (config: object) => Record<string, unknown>)({
-    stdout: sink(stdout),
-    stderr: sink(stderr),
+    stdout: sink('stdout'),
+    stderr: sink('stderr'),
     stdin: {
       blockingRead(len: bigint) {
         if (stdinOffset >= message.stdin.length) throw { tag: 'closed' };
@@ -139,12 +126,11 @@ export async function runComponent(message: ComponentRun): Promise<ComponentOutc
         if (value instanceof WebAssembly.Memory) memoryBytes = Math.max(memoryBytes, value.buffer.byteLength);
       }
     }
-    const decode = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString('utf8');
     return {
       outcome,
-      stdout: decode(stdout),
-      stderr: decode(stderr),
-      truncated,
+      stdout: output.text('stdout'),
+      stderr: output.text('stderr'),
+      truncated: output.truncated,
       fuelUsed,
       memoryBytes,
       ...extra,
@@ -182,7 +168,7 @@ export async function runComponent(message: ComponentRun): Promise<ComponentOutc
             error: { kind: 'exit', message: `component exited with code ${code}` },
           });
     }
-    if (error instanceof OutputLimitExceeded || truncated) {
+    if (error instanceof OutputLimitExceeded || output.truncated) {
       return result('output_limit', {
         error: {
           kind: 'output_limit',

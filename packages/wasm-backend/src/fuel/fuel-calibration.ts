@@ -9,4 +9,4 @@
  * which is deterministic, stops it before the clock does, with room for a loaded machine. At the
  * seed's 1 M/s a 5 s budget would buy under 3 ms of the slowest case.
  */
-export const DEFAULT_FUEL_PER_SECOND = 250_000_000;
+export { DEFAULT_FUEL_PER_SECOND } from '@memory-mcp/sandbox-core';

@@ -1,3 +1,4 @@
+import { OutputCap } from '@memory-mcp/sandbox-core';
 import { Errno, FileType, OutputLimitExceeded, ProcExit } from './errno.js';
 import { MemoryFs, normalizePath, parentOf } from './memory-fs.js';
 
@@ -47,12 +48,9 @@ export class WasiPreview1Host {
   readonly #fds = new Map<number, FdEntry>();
   #nextFd = 4;
   readonly fs: MemoryFs | undefined;
-  readonly stdout: Uint8Array[] = [];
-  readonly stderr: Uint8Array[] = [];
+  readonly #output: OutputCap;
   readonly result: Uint8Array[] = [];
   #resultBytes = 0;
-  outputBytes = 0;
-  truncated = false;
   #stdinPos = 0;
   #clockTick = 0n;
   #rng: number;
@@ -67,6 +65,12 @@ export class WasiPreview1Host {
       this.#fds.set(3, { kind: 'dir', path: '/', preopen: true });
     }
     this.#rng = 0x9e3779b9;
+    this.#output = new OutputCap({ maxBytes: options.maxOutputBytes });
+  }
+
+  /** True once output was cut at the cap. */
+  get truncated(): boolean {
+    return this.#output.truncated;
   }
 
   /** Gives the host the instance's memory; call before running the module. */
@@ -96,11 +100,11 @@ export class WasiPreview1Host {
   }
 
   stdoutText(): string {
-    return decodeChunks(this.stdout);
+    return this.#output.text('stdout');
   }
 
   stderrText(): string {
-    return decodeChunks(this.stderr);
+    return this.#output.text('stderr');
   }
 
   /** What the code wrote to the result channel, if it has one and wrote anything. */
@@ -108,18 +112,16 @@ export class WasiPreview1Host {
     return this.result.length > 0 ? decodeChunks(this.result) : undefined;
   }
 
-  #write(target: Uint8Array[], data: Uint8Array): void {
-    const room = this.#options.maxOutputBytes - this.outputBytes;
-    if (data.length <= room) {
-      target.push(data.slice());
-      this.outputBytes += data.length;
-      return;
+  /** Calls `each` for every iovec in order, without collecting them (a call may pass millions). */
+  #eachIovec(iovs: number, count: number, each: (part: Uint8Array) => void): void {
+    const view = this.#view();
+    const mem = this.#bytes();
+    for (let i = 0; i < count; i++) {
+      const ptr = view.getUint32(iovs + i * 8, true);
+      const len = view.getUint32(iovs + i * 8 + 4, true);
+      if (ptr + len > mem.length) throw new RangeError('iovec out of bounds');
+      each(mem.subarray(ptr, ptr + len));
     }
-    const cut = utf8SafeCut(data, room);
-    if (cut > 0) target.push(data.slice(0, cut));
-    this.outputBytes += cut;
-    this.truncated = true;
-    throw new OutputLimitExceeded(this.#options.maxOutputBytes);
   }
 
   #gather(iovs: number, count: number): Uint8Array[] {
@@ -251,21 +253,21 @@ export class WasiPreview1Host {
         }
         const entry = this.#fds.get(fd);
         if (!entry) return Errno.BADF;
-        const parts = this.#gather(iovs, count);
         let total = 0;
         if (entry.kind === 'stdout' || entry.kind === 'stderr') {
           if (!opts.allowConsole) return Errno.BADF;
-          const target = entry.kind === 'stdout' ? this.stdout : this.stderr;
-          for (const part of parts) {
-            this.#write(target, part);
+          const stream = entry.kind;
+          // Each iovec is charged as one write (with the cap's floor), so empty iovecs are not free.
+          this.#eachIovec(iovs, count, (part) => {
+            if (!this.#output.write(stream, part)) throw new OutputLimitExceeded(opts.maxOutputBytes);
             total += part.length;
-          }
+          });
         } else if (entry.kind === 'file') {
           if (!entry.write) return Errno.BADF;
           const file = this.fs!.files.get(entry.path);
           if (!file) return Errno.NOENT;
           if (entry.append) entry.pos = file.size;
-          for (const part of parts) {
+          for (const part of this.#gather(iovs, count)) {
             writeAt(file, entry.pos, part);
             entry.pos += part.length;
             total += part.length;
@@ -618,13 +620,6 @@ function hashPath(path: string): number {
 }
 
 /** The largest n <= limit that does not split a UTF-8 sequence. */
-export function utf8SafeCut(data: Uint8Array, limit: number): number {
-  if (limit >= data.length) return data.length;
-  let n = Math.max(0, limit);
-  while (n > 0 && (data[n]! & 0xc0) === 0x80) n--;
-  return n;
-}
-
 function decodeChunks(chunks: Uint8Array[]): string {
   if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
   const total = chunks.reduce((n, c) => n + c.length, 0);

@@ -1,0 +1,184 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { InvalidRequestError } from '@memory-mcp/sandbox-core';
+import { buildBwrapArgs, JAIL_WORK_DIR } from './build-bwrap-args.js';
+import type { FrameDecoderOptions } from './channel/frame-decoder.js';
+import { JailChannel } from './channel/jail-channel.js';
+import { detectJailSupport, type JailSupport } from './detect-jail-support.js';
+import { JailUnavailableError } from './errors/jail-unavailable-error.js';
+import { type JailLimits, prlimitArgs, resolveJailLimits } from './jail-limits.js';
+import { type JailHandle, JailProcess } from './jail-process.js';
+import { isRoot, type JailUser, resolveJailUser } from './jail-user.js';
+import type { IsolationLevel, JailWall } from './jail-wall.js';
+import { type BoundFile, resolveExecutableFiles } from './resolve-executable-files.js';
+import { validateEnv } from './validate-env.js';
+import { checkGrant, validateGrants } from './validate-grants.js';
+
+export interface JailOptions {
+  /** Absolute path of the executable to run. Default: this Node (`process.execPath`). */
+  command?: string;
+  args?: readonly string[];
+  /** Host files the command needs to read (its runner script), bound read-only at the same paths. */
+  files?: readonly string[];
+  /** Further executables to make available inside, with their shared libraries (e.g. `/bin/sh`). */
+  executables?: readonly string[];
+  /** The program's whole environment, on top of `HOME`, `TMPDIR` and `PATH`. Nothing is inherited. */
+  env?: Readonly<Record<string, string>>;
+  /** Host directories or files readable inside, at the same absolute, canonical paths. */
+  readPaths?: readonly string[];
+  /** Host directories or files writable inside (they must be writable by the jail user). */
+  writePaths?: readonly string[];
+  /** Share the host's network namespace. Default false: only a private loopback exists. */
+  allowNetwork?: boolean;
+  /** Make the work directory (`/sandbox`) a fresh writable host directory, deleted after exit. Default false: empty and read-only. */
+  writableWorkDir?: boolean;
+  limits?: Partial<JailLimits>;
+  /** Host uid/gid to run as. Default `nobody` (65534) when the server is root; otherwise the server's own. */
+  user?: JailUser;
+  /**
+   * `namespaces` (default) refuses to start without every kernel wall (`JailUnavailableError`).
+   * `permission-model` is the named weaker level: no bwrap, only a clean env, the uid switch and
+   * rlimits where available; the caller's runtime must restrict itself (Node's `--permission`).
+   */
+  isolation?: IsolationLevel;
+  /** Caps for the framed channel. */
+  channel?: FrameDecoderOptions;
+}
+
+const NAMESPACE_WALLS: JailWall[] = [
+  'user-namespace',
+  'mount-namespace',
+  'pid-namespace',
+  'ipc-namespace',
+  'uts-namespace',
+  'cgroup-namespace',
+  'no-nested-user-namespaces',
+  'minimal-root',
+  'no-capabilities',
+];
+const RLIMIT_WALLS: JailWall[] = [
+  'rlimit-data',
+  'rlimit-fsize',
+  'rlimit-nofile',
+  'rlimit-stack',
+  'rlimit-core',
+];
+
+/**
+ * Starts one command as a single-use jailed process and returns its pipes, its channel and how
+ * to end it. Throws only for a bad request (`InvalidRequestError`, naming the field) or missing
+ * walls (`JailUnavailableError`); whatever the program then does is reported through the handle.
+ */
+export async function startJail(options: JailOptions = {}): Promise<JailHandle> {
+  const isolation = options.isolation ?? 'namespaces';
+  if (isolation !== 'namespaces' && isolation !== 'permission-model') {
+    throw new InvalidRequestError('isolation', `must be 'namespaces' or 'permission-model'`);
+  }
+  const command = options.command ?? process.execPath;
+  const limits = resolveJailLimits(options.limits);
+  const grants = validateGrants(options.readPaths, options.writePaths);
+  const files = (options.files ?? []).map((path, i) => checkGrant(path, `files[${i}]`, false).path);
+  const env = validateEnv({ TMPDIR: '/tmp', PATH: '/usr/bin:/bin', ...options.env });
+  const args = [...(options.args ?? [])];
+  if (args.some((arg) => typeof arg !== 'string' || arg.includes('\0'))) {
+    throw new InvalidRequestError('args', 'must be strings without NUL');
+  }
+  if (options.user && !isRoot() && options.user.uid !== process.getuid?.()) {
+    throw new InvalidRequestError('user', 'only a root server can run jails as another user');
+  }
+  const user = resolveJailUser(options.user);
+  const support = await detectJailSupport(user ? { user } : {});
+  if (isolation === 'namespaces' && support.level !== 'namespaces') {
+    throw new JailUnavailableError({
+      reason: support.reason ?? 'unknown',
+      fix: support.fix ?? 'apt-get install bubblewrap',
+    });
+  }
+
+  const workDirHostPath = options.writableWorkDir ? makeWorkDir(user) : undefined;
+  const spawnUser = user && isRoot() ? { uid: user.uid, gid: user.gid } : {};
+  const stdio: Array<'pipe'> = ['pipe', 'pipe', 'pipe', 'pipe'];
+  const walls: JailWall[] = ['clean-env'];
+  if (support.unprivilegedUid) walls.push('unprivileged-uid');
+  let child: ChildProcess;
+  let workDir: { path: string; hostPath?: string };
+  if (isolation === 'namespaces') {
+    workDir = { path: JAIL_WORK_DIR, ...(workDirHostPath ? { hostPath: workDirHostPath } : {}) };
+    const prlimit = support.prlimit!.path;
+    const bound = await boundFiles([command, prlimit, ...(options.executables ?? [])], files);
+    const bwrapArgs = buildBwrapArgs({
+      files: bound,
+      grants,
+      allowNetwork: options.allowNetwork ?? false,
+      env: { HOME: JAIL_WORK_DIR, ...env },
+      ...(workDirHostPath ? { workDirHostPath } : {}),
+      tmpBytes: limits.tmpBytes,
+      argv: [prlimit, ...prlimitArgs(limits, true), '--', command, ...args],
+    });
+    child = spawn(support.bwrap!.path, bwrapArgs, { env: {}, stdio, ...spawnUser });
+    walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
+    if (!options.allowNetwork) walls.push('network-namespace');
+  } else {
+    const cwd = workDirHostPath ?? makeReadOnlyWorkDir();
+    workDir = { path: cwd, hostPath: cwd };
+    child = spawnWithoutNamespaces(command, args, { HOME: cwd, ...env }, limits, support, { cwd, spawnUser });
+    if (support.prlimit) walls.push(...RLIMIT_WALLS);
+  }
+  const channel = new JailChannel(child.stdio[3] as Duplex | undefined, options.channel);
+  return new JailProcess({
+    child,
+    channel,
+    isolation,
+    walls,
+    workDir,
+  });
+}
+
+/** The executables with their libraries, then the caller's files; each target bound once. */
+async function boundFiles(executables: string[], files: string[]): Promise<BoundFile[]> {
+  const seen = new Set<string>();
+  const bound: BoundFile[] = [];
+  const resolved = await Promise.all(
+    executables.map((path, i) => resolveExecutableFiles(path, i === 0 ? 'command' : `executables[${i - 2}]`)),
+  );
+  for (const file of [...resolved.flat(), ...files.map((path) => ({ source: path, target: path }))]) {
+    if (seen.has(file.target)) continue;
+    seen.add(file.target);
+    bound.push(file);
+  }
+  return bound;
+}
+
+function makeWorkDir(user: JailUser | undefined): string {
+  const dir = mkdtempSync(join(tmpdir(), 'process-jail-'));
+  chmodSync(dir, 0o700);
+  if (user && isRoot()) chownSync(dir, user.uid, user.gid);
+  return dir;
+}
+
+/** Without a mount namespace the best read-only work directory is one the jail user does not own. */
+function makeReadOnlyWorkDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'process-jail-ro-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+function spawnWithoutNamespaces(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  limits: JailLimits,
+  support: JailSupport,
+  how: { cwd: string; spawnUser: { uid?: number; gid?: number } },
+): ChildProcess {
+  const stdio: Array<'pipe'> = ['pipe', 'pipe', 'pipe', 'pipe'];
+  // No RLIMIT_NPROC here: outside a user namespace it counts every process of the shared uid.
+  const [file, argv] = support.prlimit
+    ? [support.prlimit.path, [...prlimitArgs(limits, false), '--', command, ...args]]
+    : [command, args];
+  // Its own process group, so kill() can reach the children it starts.
+  return spawn(file, argv, { env, stdio, cwd: how.cwd, detached: true, ...how.spawnUser });
+}

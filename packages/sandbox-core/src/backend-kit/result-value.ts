@@ -1,0 +1,60 @@
+/**
+ * How a runtime reports the code's return value across a process or module boundary: JSON text
+ * when the value has a JSON form, otherwise a short description (BigInt as `1n`, a Symbol as
+ * `Symbol(x)`, functions, cycles). Both sides of every backend use these two functions.
+ */
+export interface EncodedValue {
+  json?: string;
+  description?: string;
+}
+
+/** Prefix that marks a value JSON could not carry. */
+export const NOT_JSON_PREFIX = '[not JSON] ';
+
+/** Largest description kept, in characters. */
+const MAX_DESCRIPTION = 1024;
+
+/**
+ * Encodes a return value. `stringify` and `describe` may be passed in captured beforehand, so code
+ * running in the same realm cannot change what they do (a runner captures them before user code).
+ */
+export function encodeResultValue(
+  value: unknown,
+  stringify: (value: unknown) => string | undefined = JSON.stringify,
+): EncodedValue {
+  if (value === undefined) return {};
+  if (typeof value === 'bigint') return { description: `${value}n` };
+  if (typeof value === 'symbol') return { description: value.toString() };
+  if (typeof value === 'function') return { description: `[Function: ${value.name || 'anonymous'}]` };
+  try {
+    const json = stringify(value);
+    if (typeof json === 'string') return { json };
+    return { description: String(value).slice(0, MAX_DESCRIPTION) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'not serializable';
+    return { description: `${Object.prototype.toString.call(value)} (${reason})`.slice(0, MAX_DESCRIPTION) };
+  }
+}
+
+export type DecodedValue = { ok: true; value?: unknown } | { ok: false; message: string };
+
+/**
+ * Decodes what `encodeResultValue` produced, from bytes the host does not trust: JSON that does not
+ * parse or exceeds `maxBytes` is an error value, never an exception.
+ */
+export function decodeResultValue(encoded: EncodedValue, maxBytes = Number.POSITIVE_INFINITY): DecodedValue {
+  if (typeof encoded.json === 'string') {
+    if (encoded.json.length > maxBytes) {
+      return { ok: false, message: `the return value is larger than ${maxBytes} bytes` };
+    }
+    try {
+      return { ok: true, value: JSON.parse(encoded.json) };
+    } catch {
+      return { ok: false, message: 'the return value is not valid JSON' };
+    }
+  }
+  if (typeof encoded.description === 'string') {
+    return { ok: true, value: `${NOT_JSON_PREFIX}${encoded.description.slice(0, MAX_DESCRIPTION)}` };
+  }
+  return { ok: true };
+}
