@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type Backend,
   type BackendCapabilities,
@@ -6,7 +5,6 @@ import {
   BackendUnavailableError,
   CompileError,
   type Compiler,
-  decodeResultValue,
   type ExecutionRequest,
   type ExecutionResult,
   type ExecutionStatus,
@@ -23,9 +21,7 @@ import {
   SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
 import {
-  ByteReader,
   binaryKind,
-  customSections,
   exportedFuncType,
   type FuncType,
   type ModuleInfo,
@@ -38,9 +34,18 @@ import { transpileComponent } from './component/transpile-component.js';
 import { UnknownOpcodeError } from './fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from './fuel/fuel-instrumenter.js';
+import { memoryNearCap } from './pool/memory-near-cap.js';
 import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
 import type { ComponentMessage, LinkedModule, RunMessage, RunReply } from './pool/worker-protocol.js';
+import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
+import { applyResultRecord } from './result-channel/result-record.js';
 import { compileWat } from './wat-compiler.js';
+
+/**
+ * Room on the result channel beyond `maxOutputBytes`: the record's JSON envelope and an error's
+ * name, message and stack. The value itself is held to `maxOutputBytes`.
+ */
+const RESULT_ENVELOPE_BYTES = 192 * 1024;
 
 const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
 
@@ -75,8 +80,8 @@ export interface WasmBackendOptions {
 interface CompiledEntry {
   /** The cache key: stable identity of `module`, so a worker that holds it is not sent it again. */
   key: string;
-  /** Descriptor the module declares for its result record (custom section `memory-mcp:result-fd`). */
-  resultFd?: number;
+  /** SHA-256 of the module's bytes as given (before instrumentation). */
+  bytesHash: string;
   module: WebAssembly.Module;
   info: ModuleInfo;
   minPages: number;
@@ -129,6 +134,7 @@ export class WasmBackend implements Backend {
   readonly #crashThreshold: number;
   readonly #crashWindowMs: number;
   readonly #metrics = new SandboxMetrics();
+  readonly #channels = new ResultChannelRegistry();
   #closed = false;
 
   constructor(options: WasmBackendOptions = {}) {
@@ -225,7 +231,8 @@ export class WasmBackend implements Backend {
 
   /** `linkNames`: import modules satisfied by linked modules at run time (not by the host). */
   async #compile(bytes: Uint8Array, capPages: number, linkNames: string[] = []): Promise<CompiledEntry> {
-    const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
+    const bytesHash = this.#hash(bytes);
+    const key = `${bytesHash}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
     const cached = this.#modules.get(key);
     if (cached) return cached;
     let instrumented: ReturnType<typeof instrumentFuel>;
@@ -252,6 +259,7 @@ export class WasmBackend implements Backend {
     const capped = capMemory(instrumented.bytes, info, capPages);
     const entry: CompiledEntry = {
       key,
+      bytesHash,
       module: undefined as unknown as WebAssembly.Module,
       info,
       minPages: capped.minPages,
@@ -261,8 +269,6 @@ export class WasmBackend implements Backend {
       wasiImports: {},
     };
     if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
-    const channel = customSections(instrumented.bytes, info, 'memory-mcp:result-fd')[0];
-    if (channel) entry.resultFd = new ByteReader(channel).u32();
     for (const imp of info.imports) {
       if (linkNames.includes(imp.module)) continue;
       if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
@@ -317,6 +323,8 @@ export class WasmBackend implements Backend {
       result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
       return this.#finish(result, performance.now() - compileStart, started);
     }
+    // Registered before anything else: only what the compiler itself returned may open a channel.
+    const mainHash = this.#channels.register(compiled, this.#hash(compiled.bytes));
     const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
     const linkNames = Object.keys(compiled.imports ?? {});
     const main = await this.#compile(compiled.bytes, capPages, linkNames);
@@ -345,7 +353,8 @@ export class WasmBackend implements Backend {
     } else {
       const message = this.#message({ ...request, language: 'wasm', entry: undefined }, main, limits, policy);
       if (links.length > 0) message.links = links;
-      if (compiled.resultChannel) message.resultFd = compiled.resultChannel.fd;
+      const fd = this.#channels.fdFor(mainHash, compiled.engine.hash);
+      if (fd === undefined) delete message.resultFd;
       const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
       result = this.#result(outcome, limits, message.fuel);
     }
@@ -469,7 +478,13 @@ export class WasmBackend implements Backend {
     };
     if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
     if (compiled.memoryExport) message.memoryExport = compiled.memoryExport;
-    if (compiled.resultFd !== undefined) message.resultFd = compiled.resultFd;
+    // A result channel only for bytes the compiler produced in this process; a section in
+    // anything else is ignored.
+    const fd = this.#channels.fdFor(compiled.bytesHash);
+    if (fd !== undefined) {
+      message.resultFd = fd;
+      message.maxResultBytes = limits.maxOutputBytes + RESULT_ENVELOPE_BYTES;
+    }
     if (policy.allowFilesystem) message.files = { ...request.files };
     if (request.entry) {
       const type = exportedFuncType(compiled.info, request.entry);
@@ -519,8 +534,25 @@ export class WasmBackend implements Backend {
     if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
     if (reply.fuelUsed !== undefined) result.fuelUsed = reply.fuelUsed;
     if (reply.files) result.files = reply.files;
-    if (reply.result !== undefined && (status === 'ok' || status === 'error')) {
-      applyResultRecord(result, reply.result, limits);
+    if (reply.resultTruncated) {
+      const { status: limited, error } = limitExceeded({
+        name: 'maxOutputBytes',
+        allowed: limits.maxOutputBytes,
+        message: `the return value passed maxOutputBytes (${limits.maxOutputBytes} bytes)`,
+      });
+      result.status = limited;
+      result.error = error;
+      return result;
+    }
+    // A trap stays a trap whatever the module wrote: a record counts only for a normal end.
+    if (reply.result !== undefined && (reply.outcome === 'ok' || reply.outcome === 'exit')) {
+      applyResultRecord(result, reply.result, {
+        outcome: reply.outcome,
+        exitCode: reply.exitCode ?? 0,
+        memoryBytes: reply.memoryBytes,
+        memoryAtCap: memoryNearCap(reply.memoryBytes, limits.memoryBytes),
+        limits,
+      });
       return result;
     }
     if (reply.error) {
@@ -659,56 +691,6 @@ function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
   });
 }
 
-/** Reads a compiled module's result record (see `CompiledModule.resultChannel`) into the result. */
-function applyResultRecord(result: ExecutionResult, text: string, limits: Limits): void {
-  let record: {
-    ok?: boolean;
-    json?: string;
-    description?: string;
-    error?: { name?: string; message?: string; stack?: string };
-  };
-  try {
-    record = JSON.parse(text);
-  } catch {
-    return;
-  }
-  if (record.ok) {
-    result.status = 'ok';
-    result.exitCode = 0;
-    delete result.error;
-    const decoded = decodeResultValue(record);
-    if (decoded.ok) {
-      if ('value' in decoded) result.value = decoded.value;
-    } else {
-      result.status = 'error';
-      result.error = { kind: 'result_channel', message: decoded.message };
-    }
-    return;
-  }
-  const error = record.error ?? {};
-  if (error.name === 'InternalError' && /out of memory/i.test(error.message ?? '')) {
-    const { status, error: limit } = limitExceeded({
-      name: 'memoryBytes',
-      allowed: limits.memoryBytes,
-      used: result.memoryPeakBytes ?? limits.memoryBytes,
-      message: `the JavaScript heap ran out of memory (cap ${limits.memoryBytes} bytes)`,
-    });
-    result.status = status;
-    result.error = limit;
-    return;
-  }
-  result.status = 'error';
-  const stack = (error.stack ?? '')
-    .split('\n')
-    .filter((line) => line.includes('input.js'))
-    .join('\n');
-  result.error = {
-    kind: error.name ?? 'Error',
-    message: error.message ?? 'unknown error',
-    ...(stack ? { stack } : {}),
-  };
-}
-
 function isComponent(bytes: Uint8Array): boolean {
   try {
     return binaryKind(bytes) === 'component';
@@ -725,8 +707,4 @@ function decodeBase64(text: string): Uint8Array {
     throw new InvalidRequestError('code', 'a wasm module given as a string must be base64');
   }
   return new Uint8Array(Buffer.from(compact, 'base64'));
-}
-
-function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }

@@ -6,6 +6,7 @@ import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-inst
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
+import { memoryNearCap } from './memory-near-cap.js';
 import {
   type LinkedModule,
   type RunMessage,
@@ -108,6 +109,7 @@ function run(message: RunMessage): RunReply {
     deterministic: message.deterministic,
     ...(message.files ? { files: message.files } : {}),
     ...(message.resultFd !== undefined ? { resultFd: message.resultFd } : {}),
+    ...(message.maxResultBytes !== undefined ? { maxResultBytes: message.maxResultBytes } : {}),
   });
   const wasiFor = (wanted: Record<string, string[]>) => {
     const imports: WebAssembly.Imports = {};
@@ -215,8 +217,7 @@ function run(message: RunMessage): RunReply {
     const trap = classifyTrap(error);
     // A trap with memory near its cap is almost always a failed allocation (memory.grow returned -1
     // and the program aborted). The margin covers allocators that grow in large steps.
-    const margin = Math.max(1024 * 1024, message.memoryCapBytes / 16);
-    const atCap = memory !== undefined && memory.buffer.byteLength > message.memoryCapBytes - margin;
+    const atCap = memoryNearCap(memory?.buffer.byteLength, message.memoryCapBytes);
     if (atCap && trap.kind !== 'trap:stack_overflow') {
       return withFuel(
         reply(message, host, t1 - t0, t2 - t1, 'memory_limit', {
@@ -255,6 +256,7 @@ function reply(
   if (host.fs) r.files = host.fs.writtenFiles();
   const result = host.resultText();
   if (result !== undefined) r.result = result;
+  if (host.resultTruncated) r.resultTruncated = true;
   return r;
 }
 

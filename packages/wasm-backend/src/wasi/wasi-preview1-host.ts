@@ -18,10 +18,9 @@ export interface WasiHostOptions {
   deterministic: boolean;
   /** A descriptor (not stdout or stderr) whose writes are collected apart: a compiler's result channel. */
   resultFd?: number;
+  /** Most bytes the result channel may carry (each write charged at least the output floor). */
+  maxResultBytes?: number;
 }
-
-/** Most bytes kept from the result channel. */
-const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
 type FdEntry =
   | { kind: 'stdin' | 'stdout' | 'stderr' }
@@ -49,8 +48,8 @@ export class WasiPreview1Host {
   #nextFd = 4;
   readonly fs: MemoryFs | undefined;
   readonly #output: OutputCap;
-  readonly result: Uint8Array[] = [];
-  #resultBytes = 0;
+  readonly #result: OutputCap;
+  #resultWritten = false;
   #stdinPos = 0;
   #clockTick = 0n;
   #rng: number;
@@ -66,6 +65,12 @@ export class WasiPreview1Host {
     }
     this.#rng = 0x9e3779b9;
     this.#output = new OutputCap({ maxBytes: options.maxOutputBytes });
+    this.#result = new OutputCap({ maxBytes: options.maxResultBytes ?? options.maxOutputBytes });
+  }
+
+  /** True once the result channel carried more than `maxResultBytes`. */
+  get resultTruncated(): boolean {
+    return this.#result.truncated;
   }
 
   /** True once output was cut at the cap. */
@@ -109,7 +114,7 @@ export class WasiPreview1Host {
 
   /** What the code wrote to the result channel, if it has one and wrote anything. */
   resultText(): string | undefined {
-    return this.result.length > 0 ? decodeChunks(this.result) : undefined;
+    return this.#resultWritten ? this.#result.text('stdout') : undefined;
   }
 
   /** Calls `each` for every iovec in order, without collecting them (a call may pass millions). */
@@ -242,12 +247,13 @@ export class WasiPreview1Host {
       fd_write: (fd: number, iovs: number, count: number, written: number) => {
         if (fd === opts.resultFd) {
           let total = 0;
-          for (const part of this.#gather(iovs, count)) {
-            const room = MAX_RESULT_BYTES - this.#resultBytes;
-            if (room > 0) this.result.push(part.slice(0, room));
-            this.#resultBytes += Math.min(room, part.length);
+          this.#resultWritten = true;
+          // Past its cap the record is cut and the run reports it; the engine is not told (it
+          // would only try to write an error record on the same channel).
+          this.#eachIovec(iovs, count, (part) => {
+            this.#result.write('stdout', part);
             total += part.length;
-          }
+          });
           this.#view().setUint32(written, total, true);
           return Errno.SUCCESS;
         }
@@ -617,17 +623,4 @@ function hashPath(path: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193);
   return hash >>> 0;
-}
-
-/** The largest n <= limit that does not split a UTF-8 sequence. */
-function decodeChunks(chunks: Uint8Array[]): string {
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(all);
 }
