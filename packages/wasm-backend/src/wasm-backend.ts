@@ -30,6 +30,7 @@ import {
   WasmDecodeError,
 } from '@memory-mcp/wasm-binary';
 import { capMemory } from './binary/cap-memory.js';
+import { type CappedTables, capTables, DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
 import { transpileComponent } from './component/transpile-component.js';
 import { UnknownOpcodeError } from './fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
@@ -39,6 +40,7 @@ import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
 import type { ComponentMessage, LinkedModule, RunMessage, RunReply } from './pool/worker-protocol.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
 import { applyResultRecord } from './result-channel/result-record.js';
+import { DEFAULT_FS_LIMITS, type FsLimits } from './wasi/memory-fs.js';
 import { compileWat } from './wat-compiler.js';
 
 /**
@@ -65,6 +67,14 @@ export interface WasmBackendOptions {
   cacheBytes?: number;
   /** Largest module accepted, in bytes. Default 64 MiB. */
   maxModuleBytes?: number;
+  /**
+   * Table elements a module may hold, all its tables together (each core module of a component on
+   * its own). Table maxima are rewritten to stay within it; a module whose initial tables are over
+   * it ends as `memory_limit` before instantiation. Default 1,000,000 (`DEFAULT_MAX_TABLE_ELEMENTS`).
+   */
+  maxTableElements?: number;
+  /** Caps on the in-memory filesystem of one run (`policy.allowFilesystem`). */
+  fileSystem?: Partial<FsLimits>;
   /** Crashes within `crashWindowMs` that make `health()` unhealthy. Default 5 in 60 s. */
   crashThreshold?: number;
   crashWindowMs?: number;
@@ -85,6 +95,8 @@ interface CompiledEntry {
   module: WebAssembly.Module;
   info: ModuleInfo;
   minPages: number;
+  /** Table elements the module asks for at instantiation (over the table cap: not compiled). */
+  tableElements: number;
   hasStart: boolean;
   maxStaticCharge: number;
   importedMemory?: RunMessage['importedMemory'];
@@ -99,6 +111,8 @@ interface CompiledComponent {
   jsHash: string;
   modules: Record<string, WebAssembly.Module>;
   minPages: number;
+  /** The most table elements any core module asks for at instantiation. */
+  tableElements: number;
   missingImports: string[];
 }
 
@@ -128,6 +142,8 @@ export class WasmBackend implements Backend {
   readonly #wat: LruCache<Uint8Array>;
   readonly #components: LruCache<CompiledComponent>;
   readonly #maxModuleBytes: number;
+  readonly #maxTableElements: number;
+  readonly #fsLimits: FsLimits;
   readonly fuelPerSecond: number;
   readonly #compiler: Compiler | undefined;
   readonly #hashes = new WeakMap<Uint8Array, string>();
@@ -149,6 +165,8 @@ export class WasmBackend implements Backend {
     this.#wat = new LruCache(64 * 1024 * 1024);
     this.#components = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
+    this.#maxTableElements = options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS;
+    this.#fsLimits = { ...DEFAULT_FS_LIMITS, ...options.fileSystem };
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#compiler = options.compiler;
     this.#crashThreshold = options.crashThreshold ?? 5;
@@ -190,6 +208,8 @@ export class WasmBackend implements Backend {
         used: compiled.minPages * PAGE_BYTES,
         message: `the module's initial memory (${compiled.minPages} pages, ${compiled.minPages * PAGE_BYTES} bytes) is over the ${limits.memoryBytes}-byte cap`,
       });
+    } else if (compiled.tableElements > this.#maxTableElements) {
+      result = this.#tableResult(compiled.tableElements);
     } else if (compiled.missingImports.length > 0) {
       result = emptyResult(this.name, 'error', {
         kind: 'link',
@@ -257,12 +277,14 @@ export class WasmBackend implements Backend {
     }
     const info = readModuleInfo(instrumented.bytes);
     const capped = capMemory(instrumented.bytes, info, capPages);
+    const tables = this.#capTables(capped.bytes);
     const entry: CompiledEntry = {
       key,
       bytesHash,
       module: undefined as unknown as WebAssembly.Module,
       info,
       minPages: capped.minPages,
+      tableElements: tables.initialElements,
       hasStart: instrumented.hasStart,
       maxStaticCharge: instrumented.maxStaticCharge,
       missingImports: [],
@@ -287,14 +309,14 @@ export class WasmBackend implements Backend {
         entry.missingImports.push(`${imp.module}.${imp.name} (${imp.kind})`);
       }
     }
-    if (!capped.exceeds) {
+    if (!capped.exceeds && !tables.exceeds) {
       try {
-        entry.module = await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
+        entry.module = await WebAssembly.compile(tables.bytes as Uint8Array<ArrayBuffer>);
       } catch (error) {
         throw new InvalidRequestError('code', `invalid module: ${(error as Error).message}`);
       }
     }
-    this.#modules.set(key, entry, capped.bytes.length);
+    this.#modules.set(key, entry, tables.bytes.length);
     return entry;
   }
 
@@ -385,6 +407,8 @@ export class WasmBackend implements Backend {
         used: compiled.minPages * PAGE_BYTES,
         message: `a core module's initial memory (${compiled.minPages} pages) is over the ${limits.memoryBytes}-byte cap`,
       });
+    } else if (compiled.tableElements > this.#maxTableElements) {
+      result = this.#tableResult(compiled.tableElements);
     } else if (compiled.missingImports.length > 0) {
       result = emptyResult(this.name, 'error', {
         kind: 'link',
@@ -414,19 +438,31 @@ export class WasmBackend implements Backend {
       jsHash: sha256(transpiled.js),
       modules: {},
       minPages: 0,
+      tableElements: 0,
       missingImports: transpiled.missingImports,
     };
     let size = transpiled.js.length;
     for (const [name, core] of Object.entries(transpiled.coreModules)) {
       const instrumented = instrumentFuel(core);
       const capped = capMemory(instrumented.bytes, readModuleInfo(instrumented.bytes), capPages);
+      const tables = this.#capTables(capped.bytes);
       compiled.minPages = Math.max(compiled.minPages, capped.minPages);
-      if (capped.exceeds) continue;
-      compiled.modules[name] = await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
-      size += capped.bytes.length;
+      compiled.tableElements = Math.max(compiled.tableElements, tables.initialElements);
+      if (capped.exceeds || tables.exceeds) continue;
+      compiled.modules[name] = await WebAssembly.compile(tables.bytes as Uint8Array<ArrayBuffer>);
+      size += tables.bytes.length;
     }
     this.#components.set(key, compiled, size);
     return compiled;
+  }
+
+  #capTables(bytes: Uint8Array): CappedTables {
+    try {
+      return capTables(bytes, this.#maxTableElements);
+    } catch (error) {
+      if (error instanceof WasmDecodeError) throw new InvalidRequestError('code', `malformed module: ${error.message}`);
+      throw error;
+    }
   }
 
   /** SHA-256 of module bytes, remembered per array: a linked engine is hashed once, not per run. */
@@ -485,7 +521,10 @@ export class WasmBackend implements Backend {
       message.resultFd = fd;
       message.maxResultBytes = limits.maxOutputBytes + RESULT_ENVELOPE_BYTES;
     }
-    if (policy.allowFilesystem) message.files = { ...request.files };
+    if (policy.allowFilesystem) {
+      message.files = { ...request.files };
+      message.fsLimits = { ...this.#fsLimits, maxReturnedBytes: limits.maxOutputBytes };
+    }
     if (request.entry) {
       const type = exportedFuncType(compiled.info, request.entry);
       if (!type)
@@ -582,6 +621,14 @@ export class WasmBackend implements Backend {
       }
     }
     return result;
+  }
+
+  /** Tables are not a `Limits` field: the status is memory_limit, the message names the table cap. */
+  #tableResult(elements: number): ExecutionResult {
+    return emptyResult(this.name, 'memory_limit', {
+      kind: 'memory_limit',
+      message: `the module's tables ask for ${elements} elements at instantiation; the table cap (maxTableElements) is ${this.#maxTableElements}`,
+    });
   }
 
   #limitResult(exceeded: Parameters<typeof limitExceeded>[0]): ExecutionResult {

@@ -108,6 +108,7 @@ function run(message: RunMessage): RunReply {
     allowConsole: message.allowConsole,
     deterministic: message.deterministic,
     ...(message.files ? { files: message.files } : {}),
+    ...(message.fsLimits ? { fsLimits: message.fsLimits } : {}),
     ...(message.resultFd !== undefined ? { resultFd: message.resultFd } : {}),
     ...(message.maxResultBytes !== undefined ? { maxResultBytes: message.maxResultBytes } : {}),
   });
@@ -253,7 +254,11 @@ function reply(
     runMs,
   };
   if (error) r.error = error;
-  if (host.fs) r.files = host.fs.writtenFiles();
+  if (host.fs) {
+    const written = host.fs.writtenFiles();
+    r.files = written.files;
+    if (written.truncated) r.truncated = true;
+  }
   const result = host.resultText();
   if (result !== undefined) r.result = result;
   if (host.resultTruncated) r.resultTruncated = true;

@@ -1,5 +1,6 @@
 import type { ValType } from '@memory-mcp/wasm-binary';
 import type { ComponentRun } from '../component/run-component.js';
+import type { FsLimits } from '../wasi/memory-fs.js';
 
 /**
  * Modules a worker keeps by key. The pool stops sending a module once the worker holds it, and
@@ -49,6 +50,7 @@ export interface RunMessage {
   args: string[];
   env: Record<string, string>;
   files?: Record<string, string | Uint8Array>;
+  fsLimits?: FsLimits;
   allowConsole: boolean;
   deterministic: boolean;
   maxOutputBytes: number;

@@ -1,6 +1,6 @@
 import { OutputCap } from '@memory-mcp/sandbox-core';
 import { Errno, FileType, OutputLimitExceeded, ProcExit } from './errno.js';
-import { MemoryFs, normalizePath, parentOf } from './memory-fs.js';
+import { type FsLimits, MemoryFs, normalizePath } from './memory-fs.js';
 
 export interface WasiHostOptions {
   /** argv, including argv[0]. */
@@ -14,6 +14,8 @@ export interface WasiHostOptions {
   allowConsole: boolean;
   /** When set, an in-memory filesystem preopened at `/` (fd 3), seeded with these files. */
   files?: Record<string, string | Uint8Array>;
+  /** Caps on that filesystem. */
+  fsLimits?: Partial<FsLimits>;
   /** Fixed clocks and seeded randomness: the same run gives the same answers. */
   deterministic: boolean;
   /** A descriptor (not stdout or stderr) whose writes are collected apart: a compiler's result channel. */
@@ -60,7 +62,7 @@ export class WasiPreview1Host {
     this.#fds.set(1, { kind: 'stdout' });
     this.#fds.set(2, { kind: 'stderr' });
     if (options.files) {
-      this.fs = new MemoryFs(options.files);
+      this.fs = new MemoryFs(options.files, options.fsLimits);
       this.#fds.set(3, { kind: 'dir', path: '/', preopen: true });
     }
     this.#rng = 0x9e3779b9;
@@ -129,19 +131,6 @@ export class WasiPreview1Host {
     }
   }
 
-  #gather(iovs: number, count: number): Uint8Array[] {
-    const view = this.#view();
-    const mem = this.#bytes();
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) {
-      const ptr = view.getUint32(iovs + i * 8, true);
-      const len = view.getUint32(iovs + i * 8 + 4, true);
-      if (ptr + len > mem.length) throw new RangeError('iovec out of bounds');
-      parts.push(mem.subarray(ptr, ptr + len));
-    }
-    return parts;
-  }
-
   /** Copies `source` into the iovecs, returns the bytes copied. */
   #scatter(iovs: number, count: number, source: Uint8Array): number {
     const view = this.#view();
@@ -163,8 +152,12 @@ export class WasiPreview1Host {
     const dir = this.#fds.get(dirFd);
     if (!dir) return { errno: Errno.BADF };
     if (dir.kind !== 'dir') return { errno: Errno.NOTDIR };
+    // Checked on the raw length first, so a 4 GiB "path" is never decoded.
+    if (pathLen > this.fs.limits.maxPathBytes) return { errno: Errno.NAMETOOLONG };
     const path = normalizePath(dir.path, this.#string(pathPtr, pathLen));
-    return path ? { path } : { errno: Errno.NOTCAPABLE };
+    if (!path) return { errno: Errno.NOTCAPABLE };
+    const tooLong = this.fs.checkPath(path);
+    return tooLong === Errno.SUCCESS ? { path } : { errno: tooLong };
   }
 
   #nowNs(clockId: number): bigint {
@@ -273,12 +266,16 @@ export class WasiPreview1Host {
           const file = this.fs!.files.get(entry.path);
           if (!file) return Errno.NOENT;
           if (entry.append) entry.pos = file.size;
-          for (const part of this.#gather(iovs, count)) {
-            writeAt(file, entry.pos, part);
+          let code: number = Errno.SUCCESS;
+          this.#eachIovec(iovs, count, (part) => {
+            if (code !== Errno.SUCCESS) return;
+            code = this.fs!.write(entry.path, file, entry.pos, part);
+            if (code !== Errno.SUCCESS) return;
             entry.pos += part.length;
             total += part.length;
-          }
-          this.fs!.written.add(entry.path);
+          });
+          // A partial write reports what was written; only a write that wrote nothing fails.
+          if (code !== Errno.SUCCESS && total === 0) return code;
         } else return Errno.BADF;
         this.#view().setUint32(written, total, true);
         return Errno.SUCCESS;
@@ -384,9 +381,7 @@ export class WasiPreview1Host {
         if (entry.kind !== 'file' || !entry.write) return Errno.BADF;
         const file = this.fs!.files.get(entry.path);
         if (!file) return Errno.NOENT;
-        resize(file, Number(size));
-        this.fs!.written.add(entry.path);
-        return Errno.SUCCESS;
+        return this.fs!.resize(entry.path, file, Number(BigInt.asUintN(64, BigInt(size))));
       },
       fd_filestat_set_times: (fd: number) => (this.#fds.has(fd) ? Errno.SUCCESS : Errno.BADF),
       fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, out: number) => {
@@ -397,7 +392,9 @@ export class WasiPreview1Host {
         const mem = this.#bytes();
         let used = 0;
         const list = this.fs!.listDir(entry.path);
-        for (let i = Number(cookie); i < list.length && used < bufLen; i++) {
+        // The cookie is a u64 the module chooses (-1 arrives as 2^64-1): past the end is an empty read.
+        const start = BigInt.asUintN(64, BigInt(cookie));
+        for (let i = start > BigInt(list.length) ? list.length : Number(start); i < list.length && used < bufLen; i++) {
           const item = list[i]!;
           const name = utf8.encode(item.name);
           const header = new DataView(new ArrayBuffer(24));
@@ -445,16 +442,12 @@ export class WasiPreview1Host {
         if (file && oflags & OFLAGS.CREAT && oflags & OFLAGS.EXCL) return Errno.EXIST;
         if (!file) {
           if (!(oflags & OFLAGS.CREAT)) return Errno.NOENT;
-          if (!fs.dirs.has(parentOf(path))) return Errno.NOENT;
-          file = { data: new Uint8Array(0), size: 0 };
-          fs.files.set(path, file);
-          fs.written.add(path);
+          const created = fs.createFile(path);
+          if (typeof created === 'number') return created;
+          file = created;
         }
         const write = (rightsBase & RIGHT_FD_WRITE) !== 0n;
-        if (oflags & OFLAGS.TRUNC) {
-          file.size = 0;
-          fs.written.add(path);
-        }
+        if (oflags & OFLAGS.TRUNC) fs.resize(path, file, 0);
         return this.#open(out, {
           kind: 'file',
           path,
@@ -477,10 +470,7 @@ export class WasiPreview1Host {
       path_create_directory: (dirFd: number, pathPtr: number, pathLen: number) => {
         const resolved = this.#resolve(dirFd, pathPtr, pathLen);
         if ('errno' in resolved) return resolved.errno;
-        if (this.#exists(resolved.path)) return Errno.EXIST;
-        if (!this.fs!.dirs.has(parentOf(resolved.path))) return Errno.NOENT;
-        this.fs!.dirs.add(resolved.path);
-        return Errno.SUCCESS;
+        return this.fs!.createDir(resolved.path);
       },
       path_remove_directory: (dirFd: number, pathPtr: number, pathLen: number) => {
         const resolved = this.#resolve(dirFd, pathPtr, pathLen);
@@ -495,11 +485,7 @@ export class WasiPreview1Host {
       path_unlink_file: (dirFd: number, pathPtr: number, pathLen: number) => {
         const resolved = this.#resolve(dirFd, pathPtr, pathLen);
         if ('errno' in resolved) return resolved.errno;
-        const fs = this.fs!;
-        if (fs.dirs.has(resolved.path)) return Errno.ISDIR;
-        if (!fs.files.delete(resolved.path)) return Errno.NOENT;
-        fs.written.delete(resolved.path);
-        return Errno.SUCCESS;
+        return this.fs!.unlink(resolved.path);
       },
       path_rename: (
         fromFd: number,
@@ -513,16 +499,7 @@ export class WasiPreview1Host {
         if ('errno' in from) return from.errno;
         const to = this.#resolve(toFd, toPtr, toLen);
         if ('errno' in to) return to.errno;
-        const fs = this.fs!;
-        const file = fs.files.get(from.path);
-        if (!file) return fs.dirs.has(from.path) ? Errno.NOTSUP : Errno.NOENT;
-        if (fs.dirs.has(to.path)) return Errno.ISDIR;
-        if (!fs.dirs.has(parentOf(to.path))) return Errno.NOENT;
-        fs.files.delete(from.path);
-        fs.written.delete(from.path);
-        fs.files.set(to.path, file);
-        fs.written.add(to.path);
-        return Errno.SUCCESS;
+        return this.fs!.rename(from.path, to.path);
       },
       path_link: () => (this.fs ? Errno.NOTSUP : Errno.NOTCAPABLE),
       path_symlink: () => (this.fs ? Errno.NOTSUP : Errno.NOTCAPABLE),
@@ -596,27 +573,6 @@ export class WasiPreview1Host {
     view.setBigUint64(out + 32, BigInt(file?.size ?? 0), true);
     return Errno.SUCCESS;
   }
-}
-
-function writeAt(file: { data: Uint8Array; size: number }, pos: number, part: Uint8Array): void {
-  const end = pos + part.length;
-  if (end > file.data.length) {
-    const next = new Uint8Array(Math.max(end, file.data.length * 2, 64));
-    next.set(file.data.subarray(0, file.size));
-    file.data = next;
-  }
-  if (pos > file.size) file.data.fill(0, file.size, pos);
-  file.data.set(part, pos);
-  file.size = Math.max(file.size, end);
-}
-
-function resize(file: { data: Uint8Array; size: number }, size: number): void {
-  if (size > file.data.length) {
-    const next = new Uint8Array(size);
-    next.set(file.data.subarray(0, file.size));
-    file.data = next;
-  } else if (size > file.size) file.data.fill(0, file.size, size);
-  file.size = size;
 }
 
 function hashPath(path: string): number {
