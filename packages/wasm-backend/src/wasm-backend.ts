@@ -31,6 +31,7 @@ import {
 } from '@memory-mcp/wasm-binary';
 import { capMemory } from './binary/cap-memory.js';
 import { type CappedTables, capTables, DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
+import { componentParts, firstUnsafeName } from './component/component-names.js';
 import { transpileComponent } from './component/transpile-component.js';
 import { UnknownOpcodeError } from './fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
@@ -255,26 +256,7 @@ export class WasmBackend implements Backend {
     const key = `${bytesHash}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
     const cached = this.#modules.get(key);
     if (cached) return cached;
-    let instrumented: ReturnType<typeof instrumentFuel>;
-    try {
-      // Validate before instrumenting: the fuel globals are appended at indices an invalid module
-      // could already name, and only a valid module is guaranteed not to reach them.
-      if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
-        const reason = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).then(
-          () => 'rejected by the validator',
-          (error: Error) => error.message,
-        );
-        throw new InvalidRequestError('code', `invalid module: ${reason}`);
-      }
-      instrumented = instrumentFuel(bytes);
-    } catch (error) {
-      if (error instanceof UnknownOpcodeError) {
-        throw new InvalidRequestError('code', `cannot meter fuel for this module: ${error.message}`);
-      }
-      if (error instanceof WasmDecodeError)
-        throw new InvalidRequestError('code', `malformed module: ${error.message}`);
-      throw error;
-    }
+    const instrumented = await validateAndInstrument(bytes);
     const info = readModuleInfo(instrumented.bytes);
     const capped = capMemory(instrumented.bytes, info, capPages);
     const tables = this.#capTables(capped.bytes);
@@ -432,6 +414,7 @@ export class WasmBackend implements Backend {
     const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
     const cached = this.#components.get(key);
     if (cached) return cached;
+    checkComponent(bytes);
     const transpiled = await transpileComponent(bytes);
     const compiled: CompiledComponent = {
       js: transpiled.js,
@@ -443,7 +426,7 @@ export class WasmBackend implements Backend {
     };
     let size = transpiled.js.length;
     for (const [name, core] of Object.entries(transpiled.coreModules)) {
-      const instrumented = instrumentFuel(core);
+      const instrumented = await validateAndInstrument(core, 'core module of the component');
       const capped = capMemory(instrumented.bytes, readModuleInfo(instrumented.bytes), capPages);
       const tables = this.#capTables(capped.bytes);
       compiled.minPages = Math.max(compiled.minPages, capped.minPages);
@@ -460,7 +443,8 @@ export class WasmBackend implements Backend {
     try {
       return capTables(bytes, this.#maxTableElements);
     } catch (error) {
-      if (error instanceof WasmDecodeError) throw new InvalidRequestError('code', `malformed module: ${error.message}`);
+      if (error instanceof WasmDecodeError)
+        throw new InvalidRequestError('code', `malformed module: ${error.message}`);
       throw error;
     }
   }
@@ -736,6 +720,64 @@ function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
     }
     return v;
   });
+}
+
+/**
+ * Validates a core module the way the engine will (before instrumenting: the fuel globals are
+ * appended at indices an invalid module could already name, and only a valid module is guaranteed
+ * not to reach them), then meters it. Every failure is an `InvalidRequestError` on `code`.
+ */
+async function validateAndInstrument(
+  bytes: Uint8Array,
+  what = 'module',
+): Promise<ReturnType<typeof instrumentFuel>> {
+  try {
+    if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+      const reason = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).then(
+        () => 'rejected by the validator',
+        (error: Error) => error.message,
+      );
+      throw new InvalidRequestError('code', `invalid ${what}: ${reason}`);
+    }
+    return instrumentFuel(bytes);
+  } catch (error) {
+    if (error instanceof UnknownOpcodeError) {
+      throw new InvalidRequestError('code', `cannot meter fuel for this ${what}: ${error.message}`);
+    }
+    if (error instanceof WasmDecodeError)
+      throw new InvalidRequestError('code', `malformed ${what}: ${error.message}`);
+    if (InvalidRequestError.isInstance(error)) throw error;
+    throw new InvalidRequestError(
+      'code',
+      `cannot prepare this ${what}: ${(error as Error)?.message ?? String(error)}`,
+    );
+  }
+}
+
+/**
+ * Refuses, before jco sees it, a component with any name that is not safe to embed in the glue
+ * jco generates, or with a core module that does not validate.
+ */
+function checkComponent(bytes: Uint8Array): void {
+  let parts: ReturnType<typeof componentParts>;
+  try {
+    parts = componentParts(bytes);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InvalidRequestError('code', `malformed or unsupported component: ${message}`);
+  }
+  const unsafe = firstUnsafeName(parts.names);
+  if (unsafe) {
+    throw new InvalidRequestError(
+      'code',
+      `the component's ${unsafe.where} name ${JSON.stringify(unsafe.name.slice(0, 80))} is not a WIT or WebAssembly name the sandbox can embed`,
+    );
+  }
+  for (const core of parts.coreModules) {
+    if (!WebAssembly.validate(core as Uint8Array<ArrayBuffer>)) {
+      throw new InvalidRequestError('code', 'a core module of the component does not validate');
+    }
+  }
 }
 
 function isComponent(bytes: Uint8Array): boolean {

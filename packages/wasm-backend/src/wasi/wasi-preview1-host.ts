@@ -394,7 +394,11 @@ export class WasiPreview1Host {
         const list = this.fs!.listDir(entry.path);
         // The cookie is a u64 the module chooses (-1 arrives as 2^64-1): past the end is an empty read.
         const start = BigInt.asUintN(64, BigInt(cookie));
-        for (let i = start > BigInt(list.length) ? list.length : Number(start); i < list.length && used < bufLen; i++) {
+        for (
+          let i = start > BigInt(list.length) ? list.length : Number(start);
+          i < list.length && used < bufLen;
+          i++
+        ) {
           const item = list[i]!;
           const name = utf8.encode(item.name);
           const header = new DataView(new ArrayBuffer(24));
