@@ -50,6 +50,14 @@ import { compileWat } from './wat-compiler.js';
  */
 const RESULT_ENVELOPE_BYTES = 192 * 1024;
 
+/** `(module (func (export "_start")))`: what the health probe runs. */
+const TRIVIAL_MODULE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 10, 1, 6, 95, 115, 116, 97, 114, 116, 0, 0,
+  10, 4, 1, 2, 0, 11,
+]);
+/** A hang guard for the probe, not a speed requirement. */
+const PROBE_TIMEOUT_MS = 10_000;
+
 const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
 
 export interface WasmBackendOptions {
@@ -76,9 +84,11 @@ export interface WasmBackendOptions {
   maxTableElements?: number;
   /** Caps on the in-memory filesystem of one run (`policy.allowFilesystem`). */
   fileSystem?: Partial<FsLimits>;
-  /** Crashes within `crashWindowMs` that make `health()` unhealthy. Default 5 in 60 s. */
-  crashThreshold?: number;
-  crashWindowMs?: number;
+  /**
+   * How long a worker's last answer vouches for health, in ms; older than that, `health()` runs a
+   * trivial module to check. Default 10,000.
+   */
+  healthFreshMs?: number;
   /** Worker script override (bundlers). */
   workerUrl?: URL;
   /**
@@ -148,8 +158,7 @@ export class WasmBackend implements Backend {
   readonly fuelPerSecond: number;
   readonly #compiler: Compiler | undefined;
   readonly #hashes = new WeakMap<Uint8Array, string>();
-  readonly #crashThreshold: number;
-  readonly #crashWindowMs: number;
+  readonly #healthFreshMs: number;
   readonly #metrics = new SandboxMetrics();
   readonly #channels = new ResultChannelRegistry();
   #closed = false;
@@ -170,8 +179,7 @@ export class WasmBackend implements Backend {
     this.#fsLimits = { ...DEFAULT_FS_LIMITS, ...options.fileSystem };
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#compiler = options.compiler;
-    this.#crashThreshold = options.crashThreshold ?? 5;
-    this.#crashWindowMs = options.crashWindowMs ?? 60_000;
+    this.#healthFreshMs = options.healthFreshMs ?? 10_000;
   }
 
   capabilities(): BackendCapabilities {
@@ -652,20 +660,39 @@ export class WasmBackend implements Backend {
     };
   }
 
+  /**
+   * Healthy while workers can start and run a trivial module. Crashes a request causes with its own
+   * resource use are that request's result and do not count: an attacker cannot flip this. A worker
+   * answer in the last `healthFreshMs` vouches; otherwise a trivial module is run as a probe.
+   */
   async health(): Promise<BackendHealth> {
-    const stats = this.stats();
-    const since = Date.now() - this.#crashWindowMs;
-    const recentCrashes = this.#pool.crashTimes.filter((t) => t >= since).length;
-    const details = { ...stats, recentCrashes } as Record<string, unknown>;
+    const details = { ...this.stats() } as Record<string, unknown>;
     if (this.#closed) return { healthy: false, message: 'closed', details };
-    if (recentCrashes >= this.#crashThreshold) {
-      return {
-        healthy: false,
-        message: `${recentCrashes} worker crashes in the last ${this.#crashWindowMs / 1000} s`,
-        details,
-      };
+    if (performance.now() - this.#pool.lastAnswerAt < this.#healthFreshMs) {
+      return { healthy: true, message: 'ok', details };
     }
-    return { healthy: true, message: 'ok', details };
+    const probe = await this.#probe();
+    if (probe === undefined) return { healthy: true, message: 'ok (probe ran a trivial module)', details };
+    return { healthy: false, message: `cannot run a trivial module: ${probe}`, details };
+  }
+
+  /** Runs `(module (func (export "_start")))`; undefined when it ran, else why not. */
+  async #probe(): Promise<string | undefined> {
+    try {
+      const compiled = await this.#compile(TRIVIAL_MODULE, 1);
+      const limits = resolveLimits({ timeoutMs: PROBE_TIMEOUT_MS }, this.#limits);
+      const message = this.#message(
+        { language: 'wasm', code: TRIVIAL_MODULE },
+        compiled,
+        limits,
+        resolvePolicy(),
+      );
+      const outcome = await this.#pool.run(message, PROBE_TIMEOUT_MS);
+      if (outcome.kind !== 'reply') return outcome.kind === 'crashed' ? outcome.message : outcome.kind;
+      return outcome.reply.outcome === 'ok' ? undefined : `it ended as ${outcome.reply.outcome}`;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   async close(): Promise<void> {

@@ -46,10 +46,8 @@ const refused = async (bytes: Uint8Array) => {
 describe('component names are checked before transpiling', () => {
   it("the issue's core export name is a real escape through jco's glue", async () => {
     // Proves the attack is live: without the check, this text is JavaScript in the glue.
-    const out = await transpileBytes(await coreExportAttack(ISSUE_NAME), {
-      name: 'component',
-      noTypescript: true,
-    });
+    const options = { name: 'component', noTypescript: true } as Parameters<typeof transpileBytes>[1];
+    const out = await transpileBytes(await coreExportAttack(ISSUE_NAME), options);
     const js = new TextDecoder().decode((out.files as Record<string, Uint8Array>)['component.js']);
     expect(js).toContain("exports0['x'];throw new Error(process.getBuiltinModule('child_process')");
   });

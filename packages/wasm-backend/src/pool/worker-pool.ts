@@ -75,8 +75,8 @@ export class WorkerPool {
   #closed = false;
   crashes = 0;
   recycled = 0;
-  /** Timestamps of recent crashes, for health. */
-  readonly crashTimes: number[] = [];
+  /** `performance.now()` of the last answer any worker gave (a worker that answers is alive). */
+  lastAnswerAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: WorkerPoolOptions) {
     this.size = Math.max(1, options.size);
@@ -171,6 +171,7 @@ export class WorkerPool {
 
   #onReply(slot: Slot, reply: RunReply): void {
     if (!slot.job || slot.retiring) return;
+    this.lastAnswerAt = performance.now();
     this.#finish(slot, { kind: 'reply', reply });
     this.#dispatch();
   }
@@ -217,8 +218,6 @@ export class WorkerPool {
     if (slot.retiring || !this.#slots.has(slot)) return;
     this.#slots.delete(slot);
     this.crashes++;
-    this.crashTimes.push(Date.now());
-    if (this.crashTimes.length > 100) this.crashTimes.shift();
     this.#finish(slot, { kind: 'crashed', message });
     if (!this.#closed) this.#dispatch();
   }
