@@ -279,3 +279,6 @@ function toJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJson);
   return value;
 }
+
+// Last thing at load: the pool starts no deadline on this worker before it can run.
+port.postMessage({ ready: true });

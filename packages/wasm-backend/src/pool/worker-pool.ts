@@ -26,6 +26,8 @@ interface Slot {
   job?: Job;
   /** Set when we terminate the worker on purpose (deadline, cancel, close). */
   retiring: boolean;
+  /** The worker has loaded and said so: only then does it take jobs, so no deadline pays for a boot. */
+  ready: boolean;
   /** When it last finished a job: the longest-idle worker goes first, so a worker that just
    * finished has time to prepare its next instance. */
   idleSince: number;
@@ -123,8 +125,13 @@ export class WorkerPool {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, retiring: false, idleSince: 0, knownLinks: new Set() };
-    worker.on('message', (reply: RunReply) => this.#onReply(slot, reply));
+    const slot: Slot = { worker, retiring: false, ready: false, idleSince: 0, knownLinks: new Set() };
+    worker.on('message', (reply: RunReply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        this.#dispatch();
+      } else this.#onReply(slot, reply);
+    });
     worker.on('error', (error) => this.#onCrash(slot, `worker error: ${error.message}`));
     worker.on('exit', (code) => this.#onCrash(slot, `worker exited with code ${code}`));
     worker.unref();
@@ -135,12 +142,20 @@ export class WorkerPool {
   #dispatch(): void {
     while (this.#queue.length > 0) {
       let slot: Slot | undefined;
+      let booting = 0;
       for (const candidate of this.#slots) {
-        if (!candidate.job && !candidate.retiring && (!slot || candidate.idleSince < slot.idleSince))
+        if (!candidate.ready) booting++;
+        else if (!candidate.job && !candidate.retiring && (!slot || candidate.idleSince < slot.idleSince))
           slot = candidate;
       }
-      if (!slot && this.#slots.size < this.size) slot = this.#spawn();
-      if (!slot) return;
+      if (!slot) {
+        // Start workers for the jobs that no booting worker will take; each takes one when ready.
+        while (booting < this.#queue.length && this.#slots.size < this.size) {
+          this.#spawn();
+          booting++;
+        }
+        return;
+      }
       const job = this.#queue.shift()!;
       this.#start(slot, job);
     }
