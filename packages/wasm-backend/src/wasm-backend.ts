@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -178,7 +179,7 @@ export class WasmBackend implements Backend {
       return { request: plain, affinity: request.code.slice(0, 256), compileMs: 0 };
     }
     if (request.language === 'wasm') {
-      const bytes = typeof request.code === 'string' ? decodeBase64(request.code) : request.code;
+      const bytes = typeof request.code === 'string' ? await decodeBase64(request.code) : request.code;
       if (!(bytes instanceof Uint8Array))
         throw new InvalidRequestError('code', 'a wasm module must be bytes or base64');
       if (bytes.length > this.#maxModuleBytes) {
@@ -404,19 +405,40 @@ function defaultExecutorUrl(): URL {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeBase64(text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0) {
+/**
+ * Host work on a large module is done in slices with a turn of the event loop between them, so a
+ * 12 MB module never holds the loop for more than about a millisecond at a time.
+ */
+const SLICE_BYTES = 256 * 1024;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function decodeBase64(text: string): Promise<Uint8Array> {
+  const compact = /\s/.test(text) ? text.replace(/\s+/g, '') : text;
+  if (compact.length % 4 !== 0)
     throw new InvalidRequestError('code', 'a wasm module given as a string must be base64');
+  const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
+  const out = Buffer.allocUnsafe((compact.length / 4) * 3 - padding);
+  let written = 0;
+  for (let at = 0; at < compact.length; at += SLICE_BYTES) {
+    const slice = compact.slice(at, at + SLICE_BYTES);
+    const last = at + SLICE_BYTES >= compact.length;
+    if (!BASE64.test(slice) || (!last && slice.includes('='))) {
+      throw new InvalidRequestError('code', 'a wasm module given as a string must be base64');
+    }
+    written += out.write(slice, written, 'base64');
+    if (!last) await yieldToLoop();
   }
-  return new Uint8Array(Buffer.from(compact, 'base64'));
+  return new Uint8Array(out.buffer, out.byteOffset, written);
 }
 
-/** SHA-256 off the event loop (WebCrypto runs it on the thread pool): a 12 MB module does not stall the host. */
 async function digest(bytes: Uint8Array): Promise<string> {
-  if (bytes.length < 64 * 1024) return sha256(bytes);
-  const hash = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Buffer.from(hash).toString('hex');
+  if (bytes.length <= SLICE_BYTES) return sha256(bytes);
+  const hash = createHash('sha256');
+  for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
+    hash.update(bytes.subarray(at, at + SLICE_BYTES));
+    await yieldToLoop();
+  }
+  return hash.digest('hex');
 }
 
 function hashIndex(key: string, n: number): number {

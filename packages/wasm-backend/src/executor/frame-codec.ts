@@ -8,8 +8,16 @@
 
 const BYTES_TAG = '$bytes';
 
-/** Encodes one message as a frame. */
+/** Encodes one message as a frame, in one buffer (small messages, tests). */
 export function encodeFrame(message: unknown): Buffer {
+  return Buffer.concat(encodeFrameParts(message));
+}
+
+/**
+ * Encodes one message as the parts of a frame: a header (lengths and JSON), then each attachment
+ * as given. Written one after another they are the frame; a 12 MB module is never copied.
+ */
+export function encodeFrameParts(message: unknown): Uint8Array[] {
   const attachments: Uint8Array[] = [];
   let offset = 0;
   const json = JSON.stringify(message, function (this: Record<string, unknown>, key, value: unknown) {
@@ -24,16 +32,11 @@ export function encodeFrame(message: unknown): Buffer {
     return escapeKeys(value);
   });
   const text = Buffer.from(json ?? 'null', 'utf8');
-  const frame = Buffer.allocUnsafe(8 + text.length + offset);
-  frame.writeUInt32BE(4 + text.length + offset, 0);
-  frame.writeUInt32BE(text.length, 4);
-  text.copy(frame, 8);
-  let at = 8 + text.length;
-  for (const part of attachments) {
-    frame.set(part, at);
-    at += part.length;
-  }
-  return frame;
+  const header = Buffer.allocUnsafe(8 + text.length);
+  header.writeUInt32BE(4 + text.length + offset, 0);
+  header.writeUInt32BE(text.length, 4);
+  text.copy(header, 8);
+  return [header, ...attachments.filter((part) => part.length > 0)];
 }
 
 export type FrameEvent = { kind: 'message'; message: unknown } | { kind: 'error'; message: string };
