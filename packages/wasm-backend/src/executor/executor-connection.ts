@@ -1,6 +1,6 @@
 import type { ExecutionResult } from '@memory-mcp/sandbox-core';
 import type { ExecutorInit, ExecutorStats, WireRequest } from './executor-protocol.js';
-import { encodeFrameParts, FrameReader } from './frame-codec.js';
+import { frameWrites, FrameReader } from './frame-codec.js';
 import { parseExecutorMessage } from './parse-executor-message.js';
 import type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
 
@@ -137,7 +137,7 @@ export class ExecutorConnection {
   #send(message: unknown): void {
     if (this.#dead) return;
     try {
-      for (const part of encodeFrameParts(message)) this.#process.input.write(part);
+      for (const part of frameWrites(message)) this.#process.input.write(part);
     } catch (error) {
       this.kill(`cannot write to the executor: ${(error as Error).message}`);
     }

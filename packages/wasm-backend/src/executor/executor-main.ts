@@ -12,7 +12,7 @@ import {
   type HostMessage,
   MAX_HOST_FRAME_BYTES,
 } from './executor-protocol.js';
-import { encodeFrameParts, FrameReader } from './frame-codec.js';
+import { frameWrites, FrameReader } from './frame-codec.js';
 
 const channel = process.stdout.write.bind(process.stdout);
 // Nothing but frames may reach the channel: stray writes (a library's console.log) go to stderr.
@@ -22,7 +22,7 @@ for (const method of ['log', 'info', 'debug', 'warn'] as const) {
 }
 
 const send = (message: ExecutorMessage) => {
-  for (const part of encodeFrameParts(message)) channel(part);
+  for (const part of frameWrites(message)) channel(part);
 };
 const reader = new FrameReader(MAX_HOST_FRAME_BYTES);
 const running = new Map<number, AbortController>();

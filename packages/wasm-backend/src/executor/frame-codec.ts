@@ -8,6 +8,17 @@
 
 const BYTES_TAG = '$bytes';
 
+/** Frames up to this size are written as one buffer: one write, one wake-up of the reader. */
+const COALESCE_BYTES = 1024 * 1024;
+
+/** The parts to write for one message: one buffer when small, else the header and attachments. */
+export function frameWrites(message: unknown): Uint8Array[] {
+  const parts = encodeFrameParts(message);
+  if (parts.length === 1) return parts;
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  return total <= COALESCE_BYTES ? [Buffer.concat(parts)] : parts;
+}
+
 /** Encodes one message as a frame, in one buffer (small messages, tests). */
 export function encodeFrame(message: unknown): Buffer {
   return Buffer.concat(encodeFrameParts(message));

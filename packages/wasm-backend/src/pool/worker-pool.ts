@@ -129,12 +129,13 @@ export class WorkerPool {
     worker.on('message', (reply: RunReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
+        // An idle worker must not keep the process alive; a booting or busy one does.
+        worker.unref();
         this.#dispatch();
       } else this.#onReply(slot, reply);
     });
     worker.on('error', (error) => this.#onCrash(slot, `worker error: ${error.message}`));
     worker.on('exit', (code) => this.#onCrash(slot, `worker exited with code ${code}`));
-    worker.unref();
     this.#slots.add(slot);
     return slot;
   }
@@ -163,6 +164,7 @@ export class WorkerPool {
 
   #start(slot: Slot, job: Job): void {
     slot.job = job;
+    slot.worker.ref();
     job.started = performance.now();
     job.timer = setTimeout(() => {
       this.#finish(slot, { kind: 'timeout', elapsedMs: performance.now() - job.started! });
@@ -195,6 +197,7 @@ export class WorkerPool {
     const job = slot.job;
     if (!job) return;
     slot.job = undefined;
+    slot.worker.unref();
     slot.idleSince = performance.now();
     clearTimeout(job.timer);
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
