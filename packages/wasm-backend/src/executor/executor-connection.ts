@@ -1,6 +1,6 @@
 import type { ExecutionResult } from '@memory-mcp/sandbox-core';
 import type { ExecutorInit, ExecutorStats, WireRequest } from './executor-protocol.js';
-import { frameWrites, FrameReader } from './frame-codec.js';
+import { FrameReader, frameWrites } from './frame-codec.js';
 import { parseExecutorMessage } from './parse-executor-message.js';
 import type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
 

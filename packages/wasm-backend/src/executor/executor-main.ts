@@ -12,7 +12,7 @@ import {
   type HostMessage,
   MAX_HOST_FRAME_BYTES,
 } from './executor-protocol.js';
-import { frameWrites, FrameReader } from './frame-codec.js';
+import { FrameReader, frameWrites } from './frame-codec.js';
 
 const channel = process.stdout.write.bind(process.stdout);
 // Nothing but frames may reach the channel: stray writes (a library's console.log) go to stderr.
