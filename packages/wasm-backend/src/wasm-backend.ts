@@ -258,7 +258,12 @@ export class WasmBackend implements Backend {
   #toResult(outcome: ConnectionOutcome, limits: Limits): ExecutionResult {
     switch (outcome.kind) {
       case 'result':
-        return outcome.result;
+        return withinLimits(outcome.result, limits)
+          ? outcome.result
+          : emptyResult(this.name, 'error', {
+              kind: 'executor_error',
+              message: "the executor's answer carries more output than the request's limits allow",
+            });
       case 'invalid':
         throw new InvalidRequestError(outcome.field, outcome.message);
       case 'failed':
@@ -401,6 +406,16 @@ function defaultExecutorUrl(): URL {
     'wasm',
     'wasm-executor.js not found: build the package first (pnpm build)',
   );
+}
+
+/**
+ * An executor is trusted to enforce the output caps, but checked anyway: an answer larger than the
+ * request allows is refused rather than passed on.
+ */
+function withinLimits(result: ExecutionResult, limits: Limits): boolean {
+  const output = Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr);
+  const files = Object.values(result.files ?? {}).reduce((n, f) => n + f.length, 0);
+  return output <= limits.maxOutputBytes && files <= limits.maxOutputBytes;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

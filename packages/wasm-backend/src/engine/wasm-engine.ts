@@ -5,13 +5,12 @@ import {
   BackendUnavailableError,
   type ExecutionRequest,
   type ExecutionResult,
-  type ExecutionStatus,
   emptyResult,
   fuelBudget,
   InvalidRequestError,
   type Limits,
   LruCache,
-  limitExceeded,
+  type limitExceeded,
   type Policy,
   type RunStats,
   resolveLimits,
@@ -19,9 +18,7 @@ import {
   SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
 import {
-  binaryKind,
   exportedFuncType,
-  type FuncType,
   type ModuleInfo,
   PAGE_BYTES,
   readModuleInfo,
@@ -29,27 +26,20 @@ import {
 } from '@memory-mcp/wasm-binary';
 import { capMemory } from '../binary/cap-memory.js';
 import { type CappedTables, capTables, DEFAULT_MAX_TABLE_ELEMENTS } from '../binary/cap-tables.js';
-import { componentParts, firstUnsafeName } from '../component/component-names.js';
 import { transpileComponent } from '../component/transpile-component.js';
-import { UnknownOpcodeError } from '../fuel/decode-instruction.js';
 import { DEFAULT_FUEL_PER_SECOND } from '../fuel/fuel-calibration.js';
-import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from '../fuel/fuel-instrumenter.js';
-import { memoryNearCap } from '../pool/memory-near-cap.js';
+import { FUEL_INSTRUMENTER_VERSION } from '../fuel/fuel-instrumenter.js';
 import { type PoolOutcome, WorkerPool } from '../pool/worker-pool.js';
-import type {
-  ComponentMessage,
-  LinkedModule,
-  RunMessage,
-  RunReply,
-  WorkerMessage,
-} from '../pool/worker-protocol.js';
+import type { ComponentMessage, LinkedModule, RunMessage, WorkerMessage } from '../pool/worker-protocol.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 import { sha256 } from '../result-channel/result-channel-registry.js';
-import { applyResultRecord } from '../result-channel/result-record.js';
 import { DEFAULT_FS_LIMITS, type FsLimits } from '../wasi/memory-fs.js';
 import { compileWat } from '../wat-compiler.js';
+import { entryArgs } from './entry-args.js';
+import { limitResult, mapOutcome } from './map-outcome.js';
+import { checkComponent, isComponent, validateAndInstrument } from './prepare-module.js';
 
 /**
  * Room on the result channel beyond `maxOutputBytes`: the record's JSON envelope and an error's
@@ -556,85 +546,7 @@ export class WasmEngine implements Backend {
   }
 
   #result(outcome: PoolOutcome, limits: Limits, fuel: number): ExecutionResult {
-    if (outcome.kind === 'timeout') {
-      return this.#limitResult({
-        name: 'timeoutMs',
-        allowed: limits.timeoutMs,
-        used: Math.round(outcome.elapsedMs),
-        message: `execution passed its ${limits.timeoutMs} ms deadline; its worker was terminated`,
-      });
-    }
-    if (outcome.kind === 'cancelled') {
-      return emptyResult(this.name, 'cancelled', {
-        kind: 'cancelled',
-        message: 'the caller cancelled the execution',
-      });
-    }
-    if (outcome.kind === 'crashed') {
-      return emptyResult(this.name, 'error', { kind: 'worker_crash', message: outcome.message });
-    }
-    const reply = outcome.reply;
-    const status = statusOf(reply);
-    const result: ExecutionResult = {
-      ...emptyResult(this.name, status),
-      stdout: reply.stdout,
-      stderr: reply.stderr,
-      truncated: reply.truncated,
-    };
-    result.timing.runMs = reply.instantiateMs + reply.runMs;
-    if (reply.exitCode !== undefined) result.exitCode = reply.exitCode;
-    if (reply.value !== undefined) result.value = reply.value;
-    if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
-    if (reply.fuelUsed !== undefined) result.fuelUsed = reply.fuelUsed;
-    if (reply.files) result.files = reply.files;
-    if (reply.resultTruncated) {
-      const { status: limited, error } = limitExceeded({
-        name: 'maxOutputBytes',
-        allowed: limits.maxOutputBytes,
-        message: `the return value passed maxOutputBytes (${limits.maxOutputBytes} bytes)`,
-      });
-      result.status = limited;
-      result.error = error;
-      return result;
-    }
-    // A trap stays a trap whatever the module wrote: a record counts only for a normal end.
-    if (reply.result !== undefined && (reply.outcome === 'ok' || reply.outcome === 'exit')) {
-      applyResultRecord(result, reply.result, {
-        outcome: reply.outcome,
-        exitCode: reply.exitCode ?? 0,
-        memoryBytes: reply.memoryBytes,
-        memoryAtCap: memoryNearCap(reply.memoryBytes, limits.memoryBytes),
-        limits,
-      });
-      return result;
-    }
-    if (reply.error) {
-      const message = reply.error.message;
-      if (status === 'memory_limit') {
-        result.error = limitExceeded({
-          name: 'memoryBytes',
-          allowed: limits.memoryBytes,
-          used: reply.memoryBytes ?? 0,
-          message,
-        }).error;
-      } else if (status === 'out_of_fuel') {
-        result.error = limitExceeded({
-          name: 'fuel',
-          allowed: fuel,
-          used: reply.fuelUsed ?? fuel,
-          message,
-        }).error;
-      } else if (status === 'output_limit') {
-        result.error = limitExceeded({
-          name: 'maxOutputBytes',
-          allowed: limits.maxOutputBytes,
-          message,
-        }).error;
-      } else {
-        result.error = { ...reply.error };
-      }
-    }
-    return result;
+    return mapOutcome(outcome, { backend: this.name, limits, fuel });
   }
 
   /** Tables are not a `Limits` field: the status is memory_limit, the message names the table cap. */
@@ -646,8 +558,7 @@ export class WasmEngine implements Backend {
   }
 
   #limitResult(exceeded: Parameters<typeof limitExceeded>[0]): ExecutionResult {
-    const { status, error } = limitExceeded(exceeded);
-    return emptyResult(this.name, status, error);
+    return limitResult(this.name, exceeded);
   }
 
   /** Stamps the timing (compile, run, total) and counts the execution. */
@@ -667,9 +578,13 @@ export class WasmEngine implements Backend {
   }
 
   stats(): WasmEngineStats {
+    return { ...this.#metrics.runStats(), ...this.counters() };
+  }
+
+  /** Pool and cache counters only: cheap enough to send with every answer (no percentiles). */
+  counters(): Omit<WasmEngineStats, keyof RunStats> {
     const pool = this.#pool.stats();
     return {
-      ...this.#metrics.runStats(),
       poolSize: pool.size,
       busyWorkers: pool.busy,
       aliveWorkers: pool.alive,
@@ -725,115 +640,6 @@ export class WasmEngine implements Backend {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-}
-
-function statusOf(reply: RunReply): ExecutionStatus {
-  switch (reply.outcome) {
-    case 'ok':
-      return 'ok';
-    case 'output_limit':
-      return 'output_limit';
-    case 'memory_limit':
-      return 'memory_limit';
-    case 'out_of_fuel':
-      return 'out_of_fuel';
-    default:
-      return 'error';
-  }
-}
-
-function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
-  const values = input === undefined ? [] : input;
-  if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new InvalidRequestError('input', 'for an entry function, input must be an array of finite numbers');
-  }
-  if (values.length !== type.params.length) {
-    throw new InvalidRequestError(
-      'input',
-      `the entry takes ${type.params.length} argument(s), got ${values.length}`,
-    );
-  }
-  return values.map((v, i) => {
-    const param = type.params[i];
-    if (param === 'i64') {
-      if (!Number.isInteger(v))
-        throw new InvalidRequestError(`input[${i}]`, 'an i64 argument must be an integer');
-      return BigInt(v);
-    }
-    if (param === 'i32' && !Number.isInteger(v)) {
-      throw new InvalidRequestError(`input[${i}]`, 'an i32 argument must be an integer');
-    }
-    if (param !== 'i32' && param !== 'f32' && param !== 'f64') {
-      throw new InvalidRequestError(`input[${i}]`, `parameters of type ${param} cannot be passed from JSON`);
-    }
-    return v;
-  });
-}
-
-/**
- * Validates a core module the way the engine will (before instrumenting: the fuel globals are
- * appended at indices an invalid module could already name, and only a valid module is guaranteed
- * not to reach them), then meters it. Every failure is an `InvalidRequestError` on `code`.
- */
-async function validateAndInstrument(
-  bytes: Uint8Array,
-  what = 'module',
-): Promise<ReturnType<typeof instrumentFuel>> {
-  try {
-    if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
-      const reason = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).then(
-        () => 'rejected by the validator',
-        (error: Error) => error.message,
-      );
-      throw new InvalidRequestError('code', `invalid ${what}: ${reason}`);
-    }
-    return instrumentFuel(bytes);
-  } catch (error) {
-    if (error instanceof UnknownOpcodeError) {
-      throw new InvalidRequestError('code', `cannot meter fuel for this ${what}: ${error.message}`);
-    }
-    if (error instanceof WasmDecodeError)
-      throw new InvalidRequestError('code', `malformed ${what}: ${error.message}`);
-    if (InvalidRequestError.isInstance(error)) throw error;
-    throw new InvalidRequestError(
-      'code',
-      `cannot prepare this ${what}: ${(error as Error)?.message ?? String(error)}`,
-    );
-  }
-}
-
-/**
- * Refuses, before jco sees it, a component with any name that is not safe to embed in the glue
- * jco generates, or with a core module that does not validate.
- */
-function checkComponent(bytes: Uint8Array): void {
-  let parts: ReturnType<typeof componentParts>;
-  try {
-    parts = componentParts(bytes);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InvalidRequestError('code', `malformed or unsupported component: ${message}`);
-  }
-  const unsafe = firstUnsafeName(parts.names);
-  if (unsafe) {
-    throw new InvalidRequestError(
-      'code',
-      `the component's ${unsafe.where} name ${JSON.stringify(unsafe.name.slice(0, 80))} is not a WIT or WebAssembly name the sandbox can embed`,
-    );
-  }
-  for (const core of parts.coreModules) {
-    if (!WebAssembly.validate(core as Uint8Array<ArrayBuffer>)) {
-      throw new InvalidRequestError('code', 'a core module of the component does not validate');
-    }
-  }
-}
-
-function isComponent(bytes: Uint8Array): boolean {
-  try {
-    return binaryKind(bytes) === 'component';
-  } catch {
-    return false;
   }
 }
 

@@ -31,7 +31,7 @@ let engine: WasmEngine | undefined;
 let warm: Promise<void> = Promise.resolve();
 
 function stats(): ExecutorStats {
-  const s = engine!.stats();
+  const s = engine!.counters();
   return {
     poolSize: s.poolSize,
     busyWorkers: s.busyWorkers,
