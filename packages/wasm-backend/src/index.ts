@@ -19,7 +19,7 @@ export {
   type WasmEngineStats,
 } from './engine/wasm-engine.js';
 export type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './executor/spawn-executor.js';
-export { spawnChildExecutor } from './executor/spawn-executor.js';
+export { EXECUTOR_NICENESS, spawnChildExecutor } from './executor/spawn-executor.js';
 export { UnknownOpcodeError } from './fuel/decode-instruction.js';
 export { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 export {
