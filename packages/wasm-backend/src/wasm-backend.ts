@@ -11,6 +11,7 @@ import {
   type ExecutionRequest,
   type ExecutionResult,
   emptyResult,
+  fuelBudget,
   InvalidRequestError,
   type Limits,
   limitExceeded,
@@ -160,8 +161,32 @@ export class WasmBackend implements Backend {
     const limits = resolveLimits(request.limits, this.#limits);
     const wire = await this.#wireRequest(request, started);
     if ('status' in wire) return this.#finish(wire, started);
+    if (wire.compileMs > 0) {
+      // The host's compiler spent part of the deadline: the executor gets what is left, and the
+      // fuel the whole deadline buys (fuel stays a function of the request, not of the clock).
+      const left = Math.floor(limits.timeoutMs - wire.compileMs);
+      if (left <= 0) return this.#finish(this.#timeout(limits, wire.compileMs), started, wire.compileMs);
+      wire.request.limits = {
+        ...wire.request.limits,
+        timeoutMs: left,
+        fuel: limits.fuel ?? fuelBudget(limits, this.fuelPerSecond),
+      };
+    }
     const result = await this.#send(wire.request, wire.affinity, limits, request.signal);
+    if (result.status === 'timeout' && result.error?.limit) {
+      result.error.limit = { ...result.error.limit, allowed: limits.timeoutMs };
+    }
     return this.#finish(result, started, wire.compileMs);
+  }
+
+  #timeout(limits: Limits, usedMs: number): ExecutionResult {
+    const { status, error } = limitExceeded({
+      name: 'timeoutMs',
+      allowed: limits.timeoutMs,
+      used: Math.round(usedMs),
+      message: `compiling the JavaScript took the whole ${limits.timeoutMs} ms deadline`,
+    });
+    return emptyResult(this.name, status, error);
   }
 
   /**

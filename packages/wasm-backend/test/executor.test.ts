@@ -97,6 +97,40 @@ describe('executor processes', () => {
     }
   }, 240_000);
 
+  it("the deadline covers the injected compiler's time too", async () => {
+    const slow = {
+      specificationVersion: 'v1' as const,
+      name: 'slow',
+      async compile() {
+        await new Promise((resolve) => setTimeout(resolve, 300)); // a wait, not work
+        return {
+          bytes: new Uint8Array([
+            0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 10, 1, 6, 95, 115, 116, 97, 114,
+            116, 0, 0, 10, 4, 1, 2, 0, 11,
+          ]),
+          hash: 'x',
+          mode: 'static' as const,
+          engine: { name: 'slow', version: '1', hash: 'e' },
+          compileMs: 300,
+        };
+      },
+    };
+    const backend = new WasmBackend({ executors: 1, compiler: slow });
+    try {
+      const late = await backend.execute({ language: 'javascript', code: 'x', limits: { timeoutMs: 100 } });
+      expect(late.status).toBe('timeout');
+      expect(late.error?.limit).toMatchObject({ name: 'timeoutMs', allowed: 100 });
+      const inTime = await backend.execute({
+        language: 'javascript',
+        code: 'x',
+        limits: { timeoutMs: 30_000 },
+      });
+      expect(inTime.status).toBe('ok');
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('an executor that sends garbage, or a message of the wrong shape, ends its runs as errors; execute() never throws', async () => {
     const garbage: Array<Buffer | ((id: number) => Buffer)> = [
       Buffer.from('HTTP/1.1 200 OK\r\n\r\n'),
