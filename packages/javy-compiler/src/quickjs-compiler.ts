@@ -26,6 +26,12 @@ export class QuickJsCompiler implements Compiler {
   readonly mode: 'static' | 'dynamic';
   readonly engine: EngineFiles;
   readonly cache: CompileCache;
+  /**
+   * The byte arrays this compiler built in this process. A cache hit counts only when its bytes are
+   * one of these: a module from a shared store, whatever it claims, is rebuilt once, so what this
+   * compiler returns (and a backend trusts with a result channel) is always its own work.
+   */
+  readonly #built = new WeakSet<Uint8Array>();
 
   constructor(options: QuickJsCompilerOptions = {}) {
     this.mode = options.mode ?? 'static';
@@ -41,7 +47,7 @@ export class QuickJsCompiler implements Compiler {
       .update(source)
       .digest('hex');
     const cached = await this.cache.get(key);
-    if (cached) return cached;
+    if (cached && this.#isOwn(cached)) return cached;
 
     const started = performance.now();
     checkSyntax(source, options.filename);
@@ -57,8 +63,13 @@ export class QuickJsCompiler implements Compiler {
       resultChannel: { fd: RESULT_FD },
       ...(mode === 'dynamic' ? { imports: { [ENGINE_IMPORT]: this.engine.snapshot } } : {}),
     };
+    this.#built.add(bytes);
     await this.cache.set(key, compiled);
     return compiled;
+  }
+
+  #isOwn(module: CompiledModule): boolean {
+    return module.engine.hash === this.engine.hash && this.#built.has(module.bytes);
   }
 }
 

@@ -91,6 +91,26 @@ describe('JavaScript on wasm: limits and errors', () => {
     expect(result.memoryPeakBytes).toBeLessThanOrEqual(48 * 1024 * 1024);
   });
 
+  it("user code throwing InternalError('out of memory') is an error, not memory_limit", async () => {
+    const result = await wasm.execute({
+      language: 'javascript',
+      code: `const e = new Error('out of memory'); e.name = 'InternalError'; throw e;`,
+    });
+    expect(result.status).toBe('error');
+    expect(result.error).toMatchObject({ kind: 'InternalError', message: 'out of memory' });
+  });
+
+  it('a return value past maxOutputBytes is output_limit, not a 16 MiB ceiling', async () => {
+    const result = await wasm.execute({
+      language: 'javascript',
+      code: `return 'x'.repeat(5000);`,
+      limits: { maxOutputBytes: 1000 },
+    });
+    expect(result.status).toBe('output_limit');
+    expect(result.error?.limit).toMatchObject({ name: 'maxOutputBytes', allowed: 1000 });
+    expect(result.value).toBeUndefined();
+  });
+
   it('Node APIs, timers and network are clear errors', async () => {
     for (const code of [
       `require('fs')`,

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type Backend,
   type BackendCapabilities,
@@ -6,65 +8,49 @@ import {
   BackendUnavailableError,
   CompileError,
   type Compiler,
-  decodeResultValue,
   type ExecutionRequest,
   type ExecutionResult,
-  type ExecutionStatus,
   emptyResult,
   fuelBudget,
   InvalidRequestError,
   type Limits,
-  LruCache,
   limitExceeded,
-  type Policy,
   type RunStats,
   resolveLimits,
-  resolvePolicy,
   SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
-import {
-  ByteReader,
-  binaryKind,
-  customSections,
-  exportedFuncType,
-  type FuncType,
-  type ModuleInfo,
-  PAGE_BYTES,
-  readModuleInfo,
-  WasmDecodeError,
-} from '@memory-mcp/wasm-binary';
-import { capMemory } from './binary/cap-memory.js';
-import { transpileComponent } from './component/transpile-component.js';
-import { UnknownOpcodeError } from './fuel/decode-instruction.js';
+import { DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
+import { PROBE_TIMEOUT_MS, TRIVIAL_MODULE, type WasmEngineOptions } from './engine/wasm-engine.js';
+import { type ConnectionOutcome, ExecutorConnection } from './executor/executor-connection.js';
+import type { ExecutorInit, ExecutorStats, WireRequest } from './executor/executor-protocol.js';
+import { type ExecutorCommand, type SpawnExecutor, spawnChildExecutor } from './executor/spawn-executor.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
-import { FUEL_INSTRUMENTER_VERSION, instrumentFuel } from './fuel/fuel-instrumenter.js';
-import { type PoolOutcome, WorkerPool } from './pool/worker-pool.js';
-import type { ComponentMessage, LinkedModule, RunMessage, RunReply } from './pool/worker-protocol.js';
-import { compileWat } from './wat-compiler.js';
+import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
+import { DEFAULT_FS_LIMITS } from './wasi/memory-fs.js';
 
-const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
-
-export interface WasmBackendOptions {
-  /** Workers (executions at once). Default 20; keep it at or below the sandbox limiter's. */
+export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurrency' | 'warmWorkers'> {
+  /** Executions at once, over all executors. Default 20; keep it at or below the sandbox limiter's. */
   maxConcurrency?: number;
-  /** Workers started at construction. Default 2. */
+  /** Worker threads each executor starts at once. Default 1. */
   warmWorkers?: number;
-  /** Limits applied where a request gives none. Memory defaults to 128 MiB. */
-  limits?: Partial<Limits>;
   /**
-   * Fuel granted per second of `timeoutMs` when a request gives no `limits.fuel`.
-   * Default: `DEFAULT_FUEL_PER_SECOND`, calibrated so fuel, not the clock, stops a runaway loop.
+   * Executor processes. Default 2: one executor's death (a V8 fatal error, a kernel kill) ends
+   * only the runs it held, about half, while the other keeps serving as the replacement starts.
    */
-  fuelPerSecond?: number;
-  /** Compiled-module cache budget in bytes of module code. Default 256 MiB. */
-  cacheBytes?: number;
-  /** Largest module accepted, in bytes. Default 64 MiB. */
-  maxModuleBytes?: number;
-  /** Crashes within `crashWindowMs` that make `health()` unhealthy. Default 5 in 60 s. */
-  crashThreshold?: number;
-  crashWindowMs?: number;
-  /** Worker script override (bundlers). */
-  workerUrl?: URL;
+  executors?: number;
+  /** Starts an executor process. Default `spawnChildExecutor`; the process jail plugs in here. */
+  spawnExecutor?: SpawnExecutor;
+  /** V8 heap cap of each executor process, in MiB (`--max-old-space-size`). Default 1024. */
+  executorHeapMb?: number;
+  /** Executor script override (bundlers). Default `wasm-executor.js` beside this bundle. */
+  executorUrl?: URL;
+  /**
+   * Past a request's deadline, how long the host waits for its executor's own answer before it
+   * ends the request as `timeout` and kills the executor as stuck, in ms. Default 2,000.
+   */
+  backstopGraceMs?: number;
+  /** Largest frame accepted from an executor, in bytes. Default 256 MiB. */
+  maxFrameBytes?: number;
   /**
    * Compiles `language: 'javascript'` to WebAssembly (for example `@memory-mcp/javy-compiler`).
    * Without one, this backend does not run JavaScript.
@@ -72,81 +58,90 @@ export interface WasmBackendOptions {
   compiler?: Compiler;
 }
 
-interface CompiledEntry {
-  /** The cache key: stable identity of `module`, so a worker that holds it is not sent it again. */
-  key: string;
-  /** Descriptor the module declares for its result record (custom section `memory-mcp:result-fd`). */
-  resultFd?: number;
-  module: WebAssembly.Module;
-  info: ModuleInfo;
-  minPages: number;
-  hasStart: boolean;
-  maxStaticCharge: number;
-  importedMemory?: RunMessage['importedMemory'];
-  memoryExport?: string;
-  /** Imports the sandbox does not provide, e.g. `env.foo (func)`. */
-  missingImports: string[];
-  wasiImports: Record<string, string[]>;
-}
-
-interface CompiledComponent {
-  js: string;
-  jsHash: string;
-  modules: Record<string, WebAssembly.Module>;
-  minPages: number;
-  missingImports: string[];
-}
-
 export interface WasmBackendStats extends RunStats {
   poolSize: number;
   busyWorkers: number;
   aliveWorkers: number;
   queued: number;
+  /** Worker threads that died, over all executors, past and present. */
   crashes: number;
   recycledWorkers: number;
   cacheHits: number;
   cacheMisses: number;
   cacheEntries: number;
+  executors: number;
+  /** Executor processes that died or were killed and replaced. */
+  executorRestarts: number;
 }
 
+const STAT_TOTALS = ['crashes', 'recycledWorkers', 'cacheHits', 'cacheMisses'] as const;
+
 /**
- * Runs WebAssembly (core modules with WASI preview 1, or WAT text) in a pool of worker threads,
- * each execution with a fresh instance and a fresh in-memory WASI host. Limits are mechanisms:
- * the module's memory maximum is rewritten to the cap, and a worker past its deadline is terminated.
+ * Runs WebAssembly (WASI preview 1 modules, preview 2 components, WAT, and JavaScript through an
+ * injected compiler) in executor processes, never in this one: this process decodes requests,
+ * keeps the result-channel registry and talks to executors over a framed channel it parses
+ * defensively. Each executor runs worker threads; a dead executor is replaced, its in-flight runs
+ * end as `error`, and everything else carries on.
  */
 export class WasmBackend implements Backend {
   readonly specificationVersion = 'v1';
   readonly name = 'wasm';
-  readonly #pool: WorkerPool;
-  readonly #limits: Limits;
-  readonly #modules: LruCache<CompiledEntry>;
-  readonly #wat: LruCache<Uint8Array>;
-  readonly #components: LruCache<CompiledComponent>;
-  readonly #maxModuleBytes: number;
   readonly fuelPerSecond: number;
+  readonly #limits: Limits;
+  readonly #maxConcurrency: number;
+  readonly #maxModuleBytes: number;
   readonly #compiler: Compiler | undefined;
-  readonly #hashes = new WeakMap<Uint8Array, string>();
-  readonly #crashThreshold: number;
-  readonly #crashWindowMs: number;
+  readonly #channels = new ResultChannelRegistry();
   readonly #metrics = new SandboxMetrics();
+  readonly #spawn: SpawnExecutor;
+  readonly #command: ExecutorCommand;
+  readonly #init: ExecutorInit;
+  readonly #graceMs: number;
+  readonly #maxFrameBytes: number;
+  readonly #healthFreshMs: number;
+  readonly #connections: ExecutorConnection[] = [];
+  /** Counters of executors that are gone, so totals survive a restart. */
+  readonly #retired: Record<(typeof STAT_TOTALS)[number], number> = {
+    crashes: 0,
+    recycledWorkers: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+  };
+  #restarts = 0;
   #closed = false;
 
   constructor(options: WasmBackendOptions = {}) {
-    const size = options.maxConcurrency ?? 20;
-    this.#pool = new WorkerPool({
-      size,
-      warm: options.warmWorkers ?? 2,
-      ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
-    });
     this.#limits = resolveLimits(options.limits);
-    this.#modules = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
-    this.#wat = new LruCache(64 * 1024 * 1024);
-    this.#components = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
+    this.#maxConcurrency = Math.max(1, options.maxConcurrency ?? 20);
+    const executors = Math.max(1, Math.min(options.executors ?? 2, this.#maxConcurrency));
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#compiler = options.compiler;
-    this.#crashThreshold = options.crashThreshold ?? 5;
-    this.#crashWindowMs = options.crashWindowMs ?? 60_000;
+    this.#spawn = options.spawnExecutor ?? spawnChildExecutor;
+    this.#graceMs = options.backstopGraceMs ?? 2000;
+    this.#maxFrameBytes = options.maxFrameBytes ?? 256 * 1024 * 1024;
+    this.#healthFreshMs = options.healthFreshMs ?? 10_000;
+    const heapMb = options.executorHeapMb ?? 1024;
+    const script = fileURLToPath(options.executorUrl ?? defaultExecutorUrl());
+    this.#command = {
+      command: process.execPath,
+      args: [`--max-old-space-size=${heapMb}`, script],
+      env: {},
+      heapMb,
+    };
+    this.#init = {
+      type: 'init',
+      maxConcurrency: Math.ceil(this.#maxConcurrency / executors),
+      warmWorkers: options.warmWorkers ?? 1,
+      limits: this.#limits,
+      fuelPerSecond: this.fuelPerSecond,
+      maxModuleBytes: this.#maxModuleBytes,
+      maxTableElements: options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS,
+      fileSystem: { ...DEFAULT_FS_LIMITS, ...options.fileSystem },
+      ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+      ...(options.workerUrl ? { workerUrl: options.workerUrl.href } : {}),
+    };
+    for (let i = 0; i < executors; i++) this.#connections.push(this.#connect());
   }
 
   capabilities(): BackendCapabilities {
@@ -156,7 +151,7 @@ export class WasmBackend implements Backend {
       networkIsolation: 'no-network-api',
       fuel: true,
       nodeApis: false,
-      maxConcurrency: this.#pool.size,
+      maxConcurrency: this.#maxConcurrency,
     };
   }
 
@@ -164,451 +159,261 @@ export class WasmBackend implements Backend {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
-    const policy = resolvePolicy(request.policy);
-
-    const compileStart = performance.now();
-    if (request.language === 'javascript') return this.#executeJavaScript(request, limits, policy, started);
-    const bytes = await this.#moduleBytes(request);
-    const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
-    if (isComponent(bytes)) {
-      return this.#executeComponent(bytes, request, limits, policy, capPages, started, compileStart);
-    }
-    const compiled = await this.#compile(bytes, capPages);
-    const compileMs = performance.now() - compileStart;
-
-    let result: ExecutionResult;
-    if (compiled.minPages > capPages) {
-      result = this.#limitResult({
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: compiled.minPages * PAGE_BYTES,
-        message: `the module's initial memory (${compiled.minPages} pages, ${compiled.minPages * PAGE_BYTES} bytes) is over the ${limits.memoryBytes}-byte cap`,
-      });
-    } else if (compiled.missingImports.length > 0) {
-      result = emptyResult(this.name, 'error', {
-        kind: 'link',
-        message: `the module imports ${compiled.missingImports.join(', ')}, which the sandbox does not provide (only WASI preview 1 is available)`,
-      });
-    } else {
-      const message = this.#message(request, compiled, limits, policy);
-      const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
-      result = this.#result(outcome, limits, message.fuel);
-    }
-    return this.#finish(result, compileMs, started);
-  }
-
-  async #moduleBytes(request: ExecutionRequest): Promise<Uint8Array> {
-    if (request.language === 'wat') {
-      if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'WAT must be text');
-      const key = sha256(request.code);
-      const cached = this.#wat.get(key);
-      if (cached) return cached;
-      const bytes = await compileWat(request.code);
-      this.#wat.set(key, bytes, bytes.length + request.code.length);
-      return bytes;
-    }
-    if (request.language !== 'wasm') {
-      throw new InvalidRequestError(
-        'language',
-        `the wasm backend runs wasm and wat, not ${request.language}`,
-      );
-    }
-    const bytes = typeof request.code === 'string' ? decodeBase64(request.code) : request.code;
-    if (bytes.length > this.#maxModuleBytes) {
-      throw new InvalidRequestError(
-        'code',
-        `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`,
-      );
-    }
-    return bytes;
-  }
-
-  /** `linkNames`: import modules satisfied by linked modules at run time (not by the host). */
-  async #compile(bytes: Uint8Array, capPages: number, linkNames: string[] = []): Promise<CompiledEntry> {
-    const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
-    const cached = this.#modules.get(key);
-    if (cached) return cached;
-    let instrumented: ReturnType<typeof instrumentFuel>;
-    try {
-      // Validate before instrumenting: the fuel globals are appended at indices an invalid module
-      // could already name, and only a valid module is guaranteed not to reach them.
-      if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
-        const reason = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).then(
-          () => 'rejected by the validator',
-          (error: Error) => error.message,
-        );
-        throw new InvalidRequestError('code', `invalid module: ${reason}`);
-      }
-      instrumented = instrumentFuel(bytes);
-    } catch (error) {
-      if (error instanceof UnknownOpcodeError) {
-        throw new InvalidRequestError('code', `cannot meter fuel for this module: ${error.message}`);
-      }
-      if (error instanceof WasmDecodeError)
-        throw new InvalidRequestError('code', `malformed module: ${error.message}`);
-      throw error;
-    }
-    const info = readModuleInfo(instrumented.bytes);
-    const capped = capMemory(instrumented.bytes, info, capPages);
-    const entry: CompiledEntry = {
-      key,
-      module: undefined as unknown as WebAssembly.Module,
-      info,
-      minPages: capped.minPages,
-      hasStart: instrumented.hasStart,
-      maxStaticCharge: instrumented.maxStaticCharge,
-      missingImports: [],
-      wasiImports: {},
-    };
-    if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
-    const channel = customSections(instrumented.bytes, info, 'memory-mcp:result-fd')[0];
-    if (channel) entry.resultFd = new ByteReader(channel).u32();
-    for (const imp of info.imports) {
-      if (linkNames.includes(imp.module)) continue;
-      if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
-        const names = entry.wasiImports[imp.module] ?? [];
-        names.push(imp.name);
-        entry.wasiImports[imp.module] = names;
-      } else if (imp.kind === 'memory' && capped.importedMemory) {
-        entry.importedMemory = {
-          module: imp.module,
-          name: imp.name,
-          initial: capped.importedMemory.min,
-          maximum: capped.importedMemory.max ?? capPages,
-          shared: capped.importedMemory.shared,
-        };
-      } else {
-        entry.missingImports.push(`${imp.module}.${imp.name} (${imp.kind})`);
-      }
-    }
-    if (!capped.exceeds) {
-      try {
-        entry.module = await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
-      } catch (error) {
-        throw new InvalidRequestError('code', `invalid module: ${(error as Error).message}`);
-      }
-    }
-    this.#modules.set(key, entry, capped.bytes.length);
-    return entry;
-  }
-
-  /** Compiles JS with the injected compiler, then runs the module (and the engine it links) like any other. */
-  async #executeJavaScript(
-    request: ExecutionRequest,
-    limits: Limits,
-    policy: Policy,
-    started: number,
-  ): Promise<ExecutionResult> {
-    if (!this.#compiler) {
-      throw new InvalidRequestError(
-        'language',
-        'this wasm backend has no JavaScript compiler configured; run JavaScript on the node backend',
-      );
-    }
-    if (typeof request.code !== 'string')
-      throw new InvalidRequestError('code', 'JavaScript must be source text');
-    const compileStart = performance.now();
-    let result: ExecutionResult;
-    let compiled: Awaited<ReturnType<Compiler['compile']>>;
-    try {
-      compiled = await this.#compiler.compile(request.code);
-    } catch (error) {
-      if (!CompileError.isInstance(error)) throw error;
-      result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
-      return this.#finish(result, performance.now() - compileStart, started);
-    }
-    const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
-    const linkNames = Object.keys(compiled.imports ?? {});
-    const main = await this.#compile(compiled.bytes, capPages, linkNames);
-    const links: LinkedModule[] = [];
-    let minPages = main.minPages;
-    for (const [name, bytes] of Object.entries(compiled.imports ?? {})) {
-      const entry = await this.#compile(bytes, capPages);
-      minPages = Math.max(minPages, entry.minPages);
-      links.push({
-        name,
-        key: entry.key,
-        module: entry.module,
-        wasiImports: entry.wasiImports,
-        hasStart: entry.hasStart,
-        ...(entry.memoryExport ? { memoryExport: entry.memoryExport } : {}),
-      });
-    }
-    const compileMs = performance.now() - compileStart;
-    if (minPages > capPages) {
-      result = this.#limitResult({
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: minPages * PAGE_BYTES,
-        message: `the JavaScript engine needs ${minPages * PAGE_BYTES} bytes of memory to start; the cap is ${limits.memoryBytes}`,
-      });
-    } else {
-      const message = this.#message({ ...request, language: 'wasm', entry: undefined }, main, limits, policy);
-      if (links.length > 0) message.links = links;
-      if (compiled.resultChannel) message.resultFd = compiled.resultChannel.fd;
-      const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
-      result = this.#result(outcome, limits, message.fuel);
-    }
-    return this.#finish(result, compileMs, started);
-  }
-
-  async #executeComponent(
-    bytes: Uint8Array,
-    request: ExecutionRequest,
-    limits: Limits,
-    policy: Policy,
-    capPages: number,
-    started: number,
-    compileStart: number,
-  ): Promise<ExecutionResult> {
-    if (request.entry)
-      throw new InvalidRequestError(
-        'entry',
-        'components run as wasi:cli/run commands; entry is not supported',
-      );
-    const compiled = await this.#compileComponent(bytes, capPages);
-    const compileMs = performance.now() - compileStart;
-    let result: ExecutionResult;
-    if (compiled.minPages > capPages) {
-      result = this.#limitResult({
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: compiled.minPages * PAGE_BYTES,
-        message: `a core module's initial memory (${compiled.minPages} pages) is over the ${limits.memoryBytes}-byte cap`,
-      });
-    } else if (compiled.missingImports.length > 0) {
-      result = emptyResult(this.name, 'error', {
-        kind: 'link',
-        message: `the component imports ${compiled.missingImports.join(', ')}, which the sandbox does not provide (wasi:cli, io, clocks, random and an empty filesystem are available)`,
-      });
-    } else {
-      const message: Omit<ComponentMessage, 'id'> = {
-        component: true,
-        js: compiled.js,
-        jsHash: compiled.jsHash,
-        modules: compiled.modules,
-        ...this.#command(request, limits, policy),
+    const wire = await this.#wireRequest(request, started);
+    if ('status' in wire) return this.#finish(wire, started);
+    if (wire.compileMs > 0) {
+      // The host's compiler spent part of the deadline: the executor gets what is left, and the
+      // fuel the whole deadline buys (fuel stays a function of the request, not of the clock).
+      const left = Math.floor(limits.timeoutMs - wire.compileMs);
+      if (left <= 0) return this.#finish(this.#timeout(limits, wire.compileMs), started, wire.compileMs);
+      wire.request.limits = {
+        ...wire.request.limits,
+        timeoutMs: left,
+        fuel: limits.fuel ?? fuelBudget(limits, this.fuelPerSecond),
       };
-      const outcome = await this.#pool.run(message, limits.timeoutMs, request.signal);
-      result = this.#result(outcome, limits, message.fuel);
     }
-    return this.#finish(result, compileMs, started);
+    const result = await this.#send(wire.request, wire.affinity, limits, request.signal);
+    if (result.status === 'timeout' && result.error?.limit) {
+      result.error.limit = { ...result.error.limit, allowed: limits.timeoutMs };
+    }
+    return this.#finish(result, started, wire.compileMs);
   }
 
-  async #compileComponent(bytes: Uint8Array, capPages: number): Promise<CompiledComponent> {
-    const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
-    const cached = this.#components.get(key);
-    if (cached) return cached;
-    const transpiled = await transpileComponent(bytes);
-    const compiled: CompiledComponent = {
-      js: transpiled.js,
-      jsHash: sha256(transpiled.js),
-      modules: {},
-      minPages: 0,
-      missingImports: transpiled.missingImports,
-    };
-    let size = transpiled.js.length;
-    for (const [name, core] of Object.entries(transpiled.coreModules)) {
-      const instrumented = instrumentFuel(core);
-      const capped = capMemory(instrumented.bytes, readModuleInfo(instrumented.bytes), capPages);
-      compiled.minPages = Math.max(compiled.minPages, capped.minPages);
-      if (capped.exceeds) continue;
-      compiled.modules[name] = await WebAssembly.compile(capped.bytes as Uint8Array<ArrayBuffer>);
-      size += capped.bytes.length;
-    }
-    this.#components.set(key, compiled, size);
-    return compiled;
-  }
-
-  /** SHA-256 of module bytes, remembered per array: a linked engine is hashed once, not per run. */
-  #hash(bytes: Uint8Array): string {
-    let hash = this.#hashes.get(bytes);
-    if (!hash) {
-      hash = sha256(bytes);
-      this.#hashes.set(bytes, hash);
-    }
-    return hash;
-  }
-
-  #fuelBudget(limits: Limits): number {
-    return fuelBudget(limits, this.fuelPerSecond);
-  }
-
-  /**
-   * What every run gets, module or component: stdin (the request's, else its input as JSON, Javy's
-   * convention), argv, the request's env when the policy allows it, the console switch, the output
-   * cap and the fuel budget.
-   */
-  #command(request: ExecutionRequest, limits: Limits, policy: Policy) {
-    return {
-      stdin: new TextEncoder().encode(
-        request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
-      ),
-      args: ['main.wasm', ...(request.args ?? [])],
-      env: policy.allowEnv ? { ...request.env } : {},
-      allowConsole: policy.allowConsole,
-      maxOutputBytes: limits.maxOutputBytes,
-      fuel: this.#fuelBudget(limits),
-    };
-  }
-
-  #message(
-    request: ExecutionRequest,
-    compiled: CompiledEntry,
-    limits: Limits,
-    policy: Policy,
-  ): Omit<RunMessage, 'id'> {
-    const message: Omit<RunMessage, 'id'> = {
-      module: compiled.module,
-      moduleKey: compiled.key,
-      hasStart: compiled.hasStart,
-      wasiImports: compiled.wasiImports,
-      ...this.#command(request, limits, policy),
-      deterministic: policy.deterministic,
-      memoryCapBytes: limits.memoryBytes,
-    };
-    if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
-    if (compiled.memoryExport) message.memoryExport = compiled.memoryExport;
-    if (compiled.resultFd !== undefined) message.resultFd = compiled.resultFd;
-    if (policy.allowFilesystem) message.files = { ...request.files };
-    if (request.entry) {
-      const type = exportedFuncType(compiled.info, request.entry);
-      if (!type)
-        throw new InvalidRequestError('entry', `the module exports no function named '${request.entry}'`);
-      message.entry = request.entry;
-      message.entryArgs = entryArgs(request.input, type);
-      message.entryResults = type.results;
-    } else if (!exportedFuncType(compiled.info, '_start')) {
-      throw new InvalidRequestError(
-        'entry',
-        `the module exports no _start; name an exported function in 'entry'`,
-      );
-    }
-    return message;
-  }
-
-  #result(outcome: PoolOutcome, limits: Limits, fuel: number): ExecutionResult {
-    if (outcome.kind === 'timeout') {
-      return this.#limitResult({
-        name: 'timeoutMs',
-        allowed: limits.timeoutMs,
-        used: Math.round(outcome.elapsedMs),
-        message: `execution passed its ${limits.timeoutMs} ms deadline; its worker was terminated`,
-      });
-    }
-    if (outcome.kind === 'cancelled') {
-      return emptyResult(this.name, 'cancelled', {
-        kind: 'cancelled',
-        message: 'the caller cancelled the execution',
-      });
-    }
-    if (outcome.kind === 'crashed') {
-      return emptyResult(this.name, 'error', { kind: 'worker_crash', message: outcome.message });
-    }
-    const reply = outcome.reply;
-    const status = statusOf(reply);
-    const result: ExecutionResult = {
-      ...emptyResult(this.name, status),
-      stdout: reply.stdout,
-      stderr: reply.stderr,
-      truncated: reply.truncated,
-    };
-    result.timing.runMs = reply.instantiateMs + reply.runMs;
-    if (reply.exitCode !== undefined) result.exitCode = reply.exitCode;
-    if (reply.value !== undefined) result.value = reply.value;
-    if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
-    if (reply.fuelUsed !== undefined) result.fuelUsed = reply.fuelUsed;
-    if (reply.files) result.files = reply.files;
-    if (reply.result !== undefined && (status === 'ok' || status === 'error')) {
-      applyResultRecord(result, reply.result, limits);
-      return result;
-    }
-    if (reply.error) {
-      const message = reply.error.message;
-      if (status === 'memory_limit') {
-        result.error = limitExceeded({
-          name: 'memoryBytes',
-          allowed: limits.memoryBytes,
-          used: reply.memoryBytes ?? 0,
-          message,
-        }).error;
-      } else if (status === 'out_of_fuel') {
-        result.error = limitExceeded({
-          name: 'fuel',
-          allowed: fuel,
-          used: reply.fuelUsed ?? fuel,
-          message,
-        }).error;
-      } else if (status === 'output_limit') {
-        result.error = limitExceeded({
-          name: 'maxOutputBytes',
-          allowed: limits.maxOutputBytes,
-          message,
-        }).error;
-      } else {
-        result.error = { ...reply.error };
-      }
-    }
-    return result;
-  }
-
-  #limitResult(exceeded: Parameters<typeof limitExceeded>[0]): ExecutionResult {
-    const { status, error } = limitExceeded(exceeded);
+  #timeout(limits: Limits, usedMs: number): ExecutionResult {
+    const { status, error } = limitExceeded({
+      name: 'timeoutMs',
+      allowed: limits.timeoutMs,
+      used: Math.round(usedMs),
+      message: `compiling the JavaScript took the whole ${limits.timeoutMs} ms deadline`,
+    });
     return emptyResult(this.name, status, error);
   }
 
-  /** Stamps the timing (compile, run, total) and counts the execution. */
-  #finish(result: ExecutionResult, compileMs: number, started: number): ExecutionResult {
+  /**
+   * Turns a request into what an executor runs, without reading the module: WAT stays text,
+   * module bytes are only decoded from base64 and hashed. JavaScript is compiled here by the
+   * injected compiler, and only its output may open a result channel.
+   */
+  async #wireRequest(
+    request: ExecutionRequest,
+    started: number,
+  ): Promise<{ request: WireRequest; affinity: string; compileMs: number } | ExecutionResult> {
+    const { signal: _signal, ...plain } = request;
+    if (request.language === 'wat') {
+      if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'WAT must be text');
+      return { request: plain, affinity: request.code.slice(0, 256), compileMs: 0 };
+    }
+    if (request.language === 'wasm') {
+      const bytes = typeof request.code === 'string' ? await decodeBase64(request.code) : request.code;
+      if (!(bytes instanceof Uint8Array))
+        throw new InvalidRequestError('code', 'a wasm module must be bytes or base64');
+      if (bytes.length > this.#maxModuleBytes) {
+        throw new InvalidRequestError(
+          'code',
+          `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`,
+        );
+      }
+      const hash = await digest(bytes);
+      const fd = this.#channels.fdFor(hash);
+      return {
+        request: { ...plain, code: bytes, ...(fd !== undefined ? { resultFd: fd } : {}) },
+        affinity: hash,
+        compileMs: 0,
+      };
+    }
+    if (request.language === 'javascript') {
+      if (!this.#compiler) {
+        throw new InvalidRequestError(
+          'language',
+          'this wasm backend has no JavaScript compiler configured; run JavaScript on the node backend',
+        );
+      }
+      if (typeof request.code !== 'string')
+        throw new InvalidRequestError('code', 'JavaScript must be source text');
+      let compiled: Awaited<ReturnType<Compiler['compile']>>;
+      try {
+        compiled = await this.#compiler.compile(request.code);
+      } catch (error) {
+        if (!CompileError.isInstance(error)) throw error;
+        const result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
+        result.timing.compileMs = performance.now() - started;
+        return result;
+      }
+      const hash = this.#channels.register(compiled, await digest(compiled.bytes));
+      const fd = this.#channels.fdFor(hash, compiled.engine.hash);
+      return {
+        request: {
+          ...plain,
+          language: 'wasm',
+          code: new Uint8Array(0),
+          compiled: {
+            bytes: compiled.bytes,
+            ...(compiled.imports ? { imports: compiled.imports } : {}),
+            ...(fd !== undefined ? { resultFd: fd } : {}),
+          },
+        },
+        affinity: hash,
+        compileMs: performance.now() - started,
+      };
+    }
+    throw new InvalidRequestError(
+      'language',
+      `the wasm backend runs wasm, wat and javascript, not ${request.language}`,
+    );
+  }
+
+  async #send(
+    request: WireRequest,
+    affinity: string,
+    limits: Limits,
+    signal: AbortSignal | undefined,
+  ): Promise<ExecutionResult> {
+    if (signal?.aborted) return this.#cancelled();
+    const connection = this.#pick(affinity);
+    const { id, outcome } = connection.run(request, limits.timeoutMs + this.#graceMs);
+    const onAbort = () => connection.cancel(id);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return this.#toResult(await outcome, limits);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #toResult(outcome: ConnectionOutcome, limits: Limits): ExecutionResult {
+    switch (outcome.kind) {
+      case 'result':
+        return withinLimits(outcome.result, limits)
+          ? outcome.result
+          : emptyResult(this.name, 'error', {
+              kind: 'executor_error',
+              message: "the executor's answer carries more output than the request's limits allow",
+            });
+      case 'invalid':
+        throw new InvalidRequestError(outcome.field, outcome.message);
+      case 'failed':
+        return emptyResult(this.name, 'error', { kind: 'executor_error', message: outcome.message });
+      case 'lost':
+        return emptyResult(this.name, 'error', {
+          kind: 'executor_crash',
+          message: `${outcome.message}; a fresh executor has taken over`,
+        });
+      case 'timeout': {
+        const { status, error } = limitExceeded({
+          name: 'timeoutMs',
+          allowed: limits.timeoutMs,
+          used: Math.round(outcome.elapsedMs),
+          message: `execution passed its ${limits.timeoutMs} ms deadline and its executor did not stop it; the executor was replaced`,
+        });
+        return emptyResult(this.name, status, error);
+      }
+    }
+  }
+
+  #cancelled(): ExecutionResult {
+    return emptyResult(this.name, 'cancelled', {
+      kind: 'cancelled',
+      message: 'the caller cancelled the execution',
+    });
+  }
+
+  /**
+   * The executor for a request: the one its module hashes to (so its compiled-module cache is
+   * warm), unless that one is busier than the least busy by more than two runs.
+   */
+  #pick(affinity: string): ExecutorConnection {
+    let least = this.#connections[0]!;
+    for (const c of this.#connections) if (c.load < least.load) least = c;
+    const preferred = this.#connections[hashIndex(affinity, this.#connections.length)]!;
+    return preferred.load <= least.load + 2 ? preferred : least;
+  }
+
+  #connect(): ExecutorConnection {
+    return new ExecutorConnection({
+      spawn: this.#spawn,
+      command: this.#command,
+      init: this.#init,
+      maxFrameBytes: this.#maxFrameBytes,
+      onDead: (dead) => this.#replace(dead),
+    });
+  }
+
+  #replace(dead: ExecutorConnection): void {
+    const index = this.#connections.indexOf(dead);
+    if (index < 0) return;
+    for (const key of STAT_TOTALS) this.#retired[key] += dead.stats?.[key] ?? 0;
+    if (this.#closed) return;
+    this.#restarts++;
+    this.#connections[index] = this.#connect();
+  }
+
+  #finish(result: ExecutionResult, started: number, compileMs = 0): ExecutionResult {
     result.timing = {
       queuedMs: 0,
-      compileMs,
+      compileMs: compileMs + result.timing.compileMs,
       runMs: result.timing.runMs,
       totalMs: performance.now() - started,
     };
-    this.#record(result);
+    this.#metrics.record(result, result.timing.runMs);
     return result;
   }
 
-  #record(result: ExecutionResult): void {
-    this.#metrics.record(result, result.timing.runMs);
-  }
-
   stats(): WasmBackendStats {
-    const pool = this.#pool.stats();
+    const sum = (key: keyof ExecutorStats) =>
+      this.#connections.reduce((n, c) => n + (c.stats?.[key] ?? 0), 0);
     return {
       ...this.#metrics.runStats(),
-      poolSize: pool.size,
-      busyWorkers: pool.busy,
-      aliveWorkers: pool.alive,
-      queued: pool.queued,
-      crashes: pool.crashes,
-      recycledWorkers: pool.recycled,
-      cacheHits: this.#modules.hits,
-      cacheMisses: this.#modules.misses,
-      cacheEntries: this.#modules.size,
+      poolSize: this.#maxConcurrency,
+      busyWorkers: sum('busyWorkers'),
+      aliveWorkers: sum('aliveWorkers'),
+      queued: sum('queued'),
+      crashes: sum('crashes') + this.#retired.crashes,
+      recycledWorkers: sum('recycledWorkers') + this.#retired.recycledWorkers,
+      cacheHits: sum('cacheHits') + this.#retired.cacheHits,
+      cacheMisses: sum('cacheMisses') + this.#retired.cacheMisses,
+      cacheEntries: sum('cacheEntries'),
+      executors: this.#connections.length,
+      executorRestarts: this.#restarts,
     };
   }
 
+  /** Process ids of the live executors (for operators and tests). */
+  executorPids(): number[] {
+    return this.#connections.flatMap((c) => (c.pid !== undefined && c.alive ? [c.pid] : []));
+  }
+
+  /**
+   * Healthy while executors start and run a trivial module. What a request does to its own run,
+   * its worker or its executor is that request's result and never counts here, so an attacker
+   * cannot flip this. A recent answer from every executor vouches; otherwise each silent one
+   * runs `(module (func (export "_start")))` as a probe.
+   */
   async health(): Promise<BackendHealth> {
-    const stats = this.stats();
-    const since = Date.now() - this.#crashWindowMs;
-    const recentCrashes = this.#pool.crashTimes.filter((t) => t >= since).length;
-    const details = { ...stats, recentCrashes } as Record<string, unknown>;
+    const details = { ...this.stats() } as Record<string, unknown>;
     if (this.#closed) return { healthy: false, message: 'closed', details };
-    if (recentCrashes >= this.#crashThreshold) {
-      return {
-        healthy: false,
-        message: `${recentCrashes} worker crashes in the last ${this.#crashWindowMs / 1000} s`,
-        details,
-      };
-    }
+    const now = performance.now();
+    const silent = this.#connections.filter((c) => now - c.lastAnswerAt >= this.#healthFreshMs);
+    const failures = await Promise.all(silent.map((c) => this.#probe(c)));
+    const failure = failures.find((f) => f !== undefined);
+    if (failure) return { healthy: false, message: `cannot run a trivial module: ${failure}`, details };
     return { healthy: true, message: 'ok', details };
+  }
+
+  async #probe(connection: ExecutorConnection): Promise<string | undefined> {
+    const limits = resolveLimits({ timeoutMs: PROBE_TIMEOUT_MS }, this.#limits);
+    const { outcome } = connection.run({ language: 'wasm', code: TRIVIAL_MODULE, limits }, PROBE_TIMEOUT_MS);
+    const answer = await outcome;
+    if (answer.kind === 'result') {
+      return answer.result.status === 'ok' ? undefined : `it ended as ${answer.result.status}`;
+    }
+    return 'message' in answer ? answer.message : answer.kind;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    for (const connection of this.#connections) connection.kill('the wasm backend was closed');
+    await Promise.all(this.#connections.map((c) => c.exited));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -616,117 +421,69 @@ export class WasmBackend implements Backend {
   }
 }
 
-function statusOf(reply: RunReply): ExecutionStatus {
-  switch (reply.outcome) {
-    case 'ok':
-      return 'ok';
-    case 'output_limit':
-      return 'output_limit';
-    case 'memory_limit':
-      return 'memory_limit';
-    case 'out_of_fuel':
-      return 'out_of_fuel';
-    default:
-      return 'error';
-  }
+/** Resolves the executor script beside this bundle; from sources (tests) it uses the built one. */
+function defaultExecutorUrl(): URL {
+  const beside = new URL('./wasm-executor.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../dist/wasm-executor.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new BackendUnavailableError(
+    'wasm',
+    'wasm-executor.js not found: build the package first (pnpm build)',
+  );
 }
 
-function entryArgs(input: unknown, type: FuncType): Array<number | bigint> {
-  const values = input === undefined ? [] : input;
-  if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new InvalidRequestError('input', 'for an entry function, input must be an array of finite numbers');
-  }
-  if (values.length !== type.params.length) {
-    throw new InvalidRequestError(
-      'input',
-      `the entry takes ${type.params.length} argument(s), got ${values.length}`,
-    );
-  }
-  return values.map((v, i) => {
-    const param = type.params[i];
-    if (param === 'i64') {
-      if (!Number.isInteger(v))
-        throw new InvalidRequestError(`input[${i}]`, 'an i64 argument must be an integer');
-      return BigInt(v);
-    }
-    if (param === 'i32' && !Number.isInteger(v)) {
-      throw new InvalidRequestError(`input[${i}]`, 'an i32 argument must be an integer');
-    }
-    if (param !== 'i32' && param !== 'f32' && param !== 'f64') {
-      throw new InvalidRequestError(`input[${i}]`, `parameters of type ${param} cannot be passed from JSON`);
-    }
-    return v;
-  });
-}
-
-/** Reads a compiled module's result record (see `CompiledModule.resultChannel`) into the result. */
-function applyResultRecord(result: ExecutionResult, text: string, limits: Limits): void {
-  let record: {
-    ok?: boolean;
-    json?: string;
-    description?: string;
-    error?: { name?: string; message?: string; stack?: string };
-  };
-  try {
-    record = JSON.parse(text);
-  } catch {
-    return;
-  }
-  if (record.ok) {
-    result.status = 'ok';
-    result.exitCode = 0;
-    delete result.error;
-    const decoded = decodeResultValue(record);
-    if (decoded.ok) {
-      if ('value' in decoded) result.value = decoded.value;
-    } else {
-      result.status = 'error';
-      result.error = { kind: 'result_channel', message: decoded.message };
-    }
-    return;
-  }
-  const error = record.error ?? {};
-  if (error.name === 'InternalError' && /out of memory/i.test(error.message ?? '')) {
-    const { status, error: limit } = limitExceeded({
-      name: 'memoryBytes',
-      allowed: limits.memoryBytes,
-      used: result.memoryPeakBytes ?? limits.memoryBytes,
-      message: `the JavaScript heap ran out of memory (cap ${limits.memoryBytes} bytes)`,
-    });
-    result.status = status;
-    result.error = limit;
-    return;
-  }
-  result.status = 'error';
-  const stack = (error.stack ?? '')
-    .split('\n')
-    .filter((line) => line.includes('input.js'))
-    .join('\n');
-  result.error = {
-    kind: error.name ?? 'Error',
-    message: error.message ?? 'unknown error',
-    ...(stack ? { stack } : {}),
-  };
-}
-
-function isComponent(bytes: Uint8Array): boolean {
-  try {
-    return binaryKind(bytes) === 'component';
-  } catch {
-    return false;
-  }
+/**
+ * An executor is trusted to enforce the output caps, but checked anyway: an answer larger than the
+ * request allows is refused rather than passed on.
+ */
+function withinLimits(result: ExecutionResult, limits: Limits): boolean {
+  const output = Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr);
+  const files = Object.values(result.files ?? {}).reduce((n, f) => n + f.length, 0);
+  return output <= limits.maxOutputBytes && files <= limits.maxOutputBytes;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function decodeBase64(text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '');
-  if (!BASE64.test(compact) || compact.length % 4 !== 0) {
+/**
+ * Host work on a large module is done in slices with a turn of the event loop between them, so a
+ * 12 MB module never holds the loop for more than about a millisecond at a time.
+ */
+const SLICE_BYTES = 256 * 1024;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function decodeBase64(text: string): Promise<Uint8Array> {
+  const compact = /\s/.test(text) ? text.replace(/\s+/g, '') : text;
+  if (compact.length % 4 !== 0)
     throw new InvalidRequestError('code', 'a wasm module given as a string must be base64');
+  const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
+  const out = Buffer.allocUnsafe((compact.length / 4) * 3 - padding);
+  let written = 0;
+  for (let at = 0; at < compact.length; at += SLICE_BYTES) {
+    const slice = compact.slice(at, at + SLICE_BYTES);
+    const last = at + SLICE_BYTES >= compact.length;
+    if (!BASE64.test(slice) || (!last && slice.includes('='))) {
+      throw new InvalidRequestError('code', 'a wasm module given as a string must be base64');
+    }
+    written += out.write(slice, written, 'base64');
+    if (!last) await yieldToLoop();
   }
-  return new Uint8Array(Buffer.from(compact, 'base64'));
+  return new Uint8Array(out.buffer, out.byteOffset, written);
 }
 
-function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+async function digest(bytes: Uint8Array): Promise<string> {
+  if (bytes.length <= SLICE_BYTES) return sha256(bytes);
+  const hash = createHash('sha256');
+  for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
+    hash.update(bytes.subarray(at, at + SLICE_BYTES));
+    await yieldToLoop();
+  }
+  return hash.digest('hex');
+}
+
+function hashIndex(key: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i += Math.max(1, key.length >> 6))
+    h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % n;
 }

@@ -6,6 +6,7 @@ import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-inst
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
+import { memoryNearCap } from './memory-near-cap.js';
 import {
   type LinkedModule,
   type RunMessage,
@@ -107,7 +108,9 @@ function run(message: RunMessage): RunReply {
     allowConsole: message.allowConsole,
     deterministic: message.deterministic,
     ...(message.files ? { files: message.files } : {}),
+    ...(message.fsLimits ? { fsLimits: message.fsLimits } : {}),
     ...(message.resultFd !== undefined ? { resultFd: message.resultFd } : {}),
+    ...(message.maxResultBytes !== undefined ? { maxResultBytes: message.maxResultBytes } : {}),
   });
   const wasiFor = (wanted: Record<string, string[]>) => {
     const imports: WebAssembly.Imports = {};
@@ -215,8 +218,7 @@ function run(message: RunMessage): RunReply {
     const trap = classifyTrap(error);
     // A trap with memory near its cap is almost always a failed allocation (memory.grow returned -1
     // and the program aborted). The margin covers allocators that grow in large steps.
-    const margin = Math.max(1024 * 1024, message.memoryCapBytes / 16);
-    const atCap = memory !== undefined && memory.buffer.byteLength > message.memoryCapBytes - margin;
+    const atCap = memoryNearCap(memory?.buffer.byteLength, message.memoryCapBytes);
     if (atCap && trap.kind !== 'trap:stack_overflow') {
       return withFuel(
         reply(message, host, t1 - t0, t2 - t1, 'memory_limit', {
@@ -252,9 +254,14 @@ function reply(
     runMs,
   };
   if (error) r.error = error;
-  if (host.fs) r.files = host.fs.writtenFiles();
+  if (host.fs) {
+    const written = host.fs.writtenFiles();
+    r.files = written.files;
+    if (written.truncated) r.truncated = true;
+  }
   const result = host.resultText();
   if (result !== undefined) r.result = result;
+  if (host.resultTruncated) r.resultTruncated = true;
   return r;
 }
 
@@ -272,3 +279,6 @@ function toJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJson);
   return value;
 }
+
+// Last thing at load: the pool starts no deadline on this worker before it can run.
+port.postMessage({ ready: true });

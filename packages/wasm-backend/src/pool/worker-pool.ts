@@ -26,6 +26,8 @@ interface Slot {
   job?: Job;
   /** Set when we terminate the worker on purpose (deadline, cancel, close). */
   retiring: boolean;
+  /** The worker has loaded and said so: only then does it take jobs, so no deadline pays for a boot. */
+  ready: boolean;
   /** When it last finished a job: the longest-idle worker goes first, so a worker that just
    * finished has time to prepare its next instance. */
   idleSince: number;
@@ -75,8 +77,8 @@ export class WorkerPool {
   #closed = false;
   crashes = 0;
   recycled = 0;
-  /** Timestamps of recent crashes, for health. */
-  readonly crashTimes: number[] = [];
+  /** `performance.now()` of the last answer any worker gave (a worker that answers is alive). */
+  lastAnswerAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: WorkerPoolOptions) {
     this.size = Math.max(1, options.size);
@@ -123,11 +125,17 @@ export class WorkerPool {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, retiring: false, idleSince: 0, knownLinks: new Set() };
-    worker.on('message', (reply: RunReply) => this.#onReply(slot, reply));
+    const slot: Slot = { worker, retiring: false, ready: false, idleSince: 0, knownLinks: new Set() };
+    worker.on('message', (reply: RunReply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        // An idle worker must not keep the process alive; a booting or busy one does.
+        worker.unref();
+        this.#dispatch();
+      } else this.#onReply(slot, reply);
+    });
     worker.on('error', (error) => this.#onCrash(slot, `worker error: ${error.message}`));
     worker.on('exit', (code) => this.#onCrash(slot, `worker exited with code ${code}`));
-    worker.unref();
     this.#slots.add(slot);
     return slot;
   }
@@ -135,12 +143,20 @@ export class WorkerPool {
   #dispatch(): void {
     while (this.#queue.length > 0) {
       let slot: Slot | undefined;
+      let booting = 0;
       for (const candidate of this.#slots) {
-        if (!candidate.job && !candidate.retiring && (!slot || candidate.idleSince < slot.idleSince))
+        if (!candidate.ready) booting++;
+        else if (!candidate.job && !candidate.retiring && (!slot || candidate.idleSince < slot.idleSince))
           slot = candidate;
       }
-      if (!slot && this.#slots.size < this.size) slot = this.#spawn();
-      if (!slot) return;
+      if (!slot) {
+        // Start workers for the jobs that no booting worker will take; each takes one when ready.
+        while (booting < this.#queue.length && this.#slots.size < this.size) {
+          this.#spawn();
+          booting++;
+        }
+        return;
+      }
       const job = this.#queue.shift()!;
       this.#start(slot, job);
     }
@@ -148,6 +164,7 @@ export class WorkerPool {
 
   #start(slot: Slot, job: Job): void {
     slot.job = job;
+    slot.worker.ref();
     job.started = performance.now();
     job.timer = setTimeout(() => {
       this.#finish(slot, { kind: 'timeout', elapsedMs: performance.now() - job.started! });
@@ -171,6 +188,7 @@ export class WorkerPool {
 
   #onReply(slot: Slot, reply: RunReply): void {
     if (!slot.job || slot.retiring) return;
+    this.lastAnswerAt = performance.now();
     this.#finish(slot, { kind: 'reply', reply });
     this.#dispatch();
   }
@@ -179,6 +197,7 @@ export class WorkerPool {
     const job = slot.job;
     if (!job) return;
     slot.job = undefined;
+    slot.worker.unref();
     slot.idleSince = performance.now();
     clearTimeout(job.timer);
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
@@ -217,8 +236,6 @@ export class WorkerPool {
     if (slot.retiring || !this.#slots.has(slot)) return;
     this.#slots.delete(slot);
     this.crashes++;
-    this.crashTimes.push(Date.now());
-    if (this.crashTimes.length > 100) this.crashTimes.shift();
     this.#finish(slot, { kind: 'crashed', message });
     if (!this.#closed) this.#dispatch();
   }

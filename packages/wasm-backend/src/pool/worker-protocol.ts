@@ -1,5 +1,6 @@
 import type { ValType } from '@memory-mcp/wasm-binary';
 import type { ComponentRun } from '../component/run-component.js';
+import type { FsLimits } from '../wasi/memory-fs.js';
 
 /**
  * Modules a worker keeps by key. The pool stops sending a module once the worker holds it, and
@@ -23,8 +24,10 @@ export interface LinkedModule {
 export interface RunMessage {
   /** Modules to instantiate first (a dynamic module's engine). */
   links?: LinkedModule[];
-  /** Collect writes to this descriptor as the result channel. */
+  /** Collect writes to this descriptor as the result channel (only for the compiler's own modules). */
   resultFd?: number;
+  /** Most bytes the result channel may carry. */
+  maxResultBytes?: number;
   id: number;
   /** Omitted when the worker already holds this module under `moduleKey`. */
   module?: WebAssembly.Module;
@@ -47,6 +50,7 @@ export interface RunMessage {
   args: string[];
   env: Record<string, string>;
   files?: Record<string, string | Uint8Array>;
+  fsLimits?: FsLimits;
   allowConsole: boolean;
   deterministic: boolean;
   maxOutputBytes: number;
@@ -77,6 +81,8 @@ export interface RunReply {
   memoryBytes?: number;
   /** What the code wrote to its result channel. */
   result?: string;
+  /** The result channel carried more than `maxResultBytes`; `result` is cut. */
+  resultTruncated?: boolean;
   /** Fuel consumed (budget minus what is left); may pass the budget by at most one charge. */
   fuelUsed?: number;
   files?: Record<string, Uint8Array>;

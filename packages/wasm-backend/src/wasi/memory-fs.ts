@@ -1,28 +1,152 @@
-/** A tiny in-memory filesystem for one execution: no host path is ever touched. */
+import { Errno } from './errno.js';
+
+/** Caps on what one run's in-memory filesystem may hold. */
+export interface FsLimits {
+  /** File bytes, all files together, counting sparse extents (a write far past the end pays for the gap). Default 64 MiB. */
+  maxBytes: number;
+  /** Files and directories together. Default 10,000. */
+  maxEntries: number;
+  /** Longest path, in UTF-8 bytes. Default 4,096. */
+  maxPathBytes: number;
+  /** Bytes of written files returned with the result; past it the rest are left out and the result is `truncated`. Default 1 MiB (the backend passes `maxOutputBytes`). */
+  maxReturnedBytes: number;
+}
+
+export const DEFAULT_FS_LIMITS: Readonly<FsLimits> = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  maxEntries: 10_000,
+  maxPathBytes: 4096,
+  maxReturnedBytes: 1024 * 1024,
+});
+
+export interface MemoryFile {
+  data: Uint8Array;
+  size: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * A tiny in-memory filesystem for one execution: no host path is ever touched, and every way to
+ * make it hold memory (bytes, sparse gaps, entries, path length) is charged against `FsLimits`.
+ * Mutations answer a WASI errno, so the host functions only translate.
+ */
 export class MemoryFs {
-  readonly files = new Map<string, { data: Uint8Array; size: number }>();
+  readonly files = new Map<string, MemoryFile>();
   readonly dirs = new Set<string>(['/']);
   /** Paths written (created, truncated or modified) during the run. */
   readonly written = new Set<string>();
+  readonly limits: FsLimits;
+  #bytes = 0;
 
-  constructor(seed: Record<string, string | Uint8Array> = {}) {
+  constructor(seed: Record<string, string | Uint8Array> = {}, limits: Partial<FsLimits> = {}) {
+    this.limits = { ...DEFAULT_FS_LIMITS, ...limits };
     for (const [rawPath, content] of Object.entries(seed)) {
       const path = normalizePath('/', rawPath);
       if (!path) continue;
-      const data = typeof content === 'string' ? new TextEncoder().encode(content) : content.slice();
+      const data = typeof content === 'string' ? utf8.encode(content) : content.slice();
       this.files.set(path, { data, size: data.length });
+      this.#bytes += data.length;
       for (let dir = parentOf(path); dir !== '/'; dir = parentOf(dir)) this.dirs.add(dir);
     }
   }
 
-  /** Files the code wrote, with their final content. */
-  writtenFiles(): Record<string, Uint8Array> {
-    const out: Record<string, Uint8Array> = {};
-    for (const path of this.written) {
+  /** File bytes held (logical sizes, sparse gaps included). */
+  get usedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** NAMETOOLONG for a path over the cap, else SUCCESS. */
+  checkPath(path: string): number {
+    return utf8.encode(path).length > this.limits.maxPathBytes ? Errno.NAMETOOLONG : Errno.SUCCESS;
+  }
+
+  /** Creates an empty file (the parent must exist). */
+  createFile(path: string): MemoryFile | number {
+    if (!this.dirs.has(parentOf(path))) return Errno.NOENT;
+    if (this.#entries() >= this.limits.maxEntries) return Errno.NOSPC;
+    const file = { data: new Uint8Array(0), size: 0 };
+    this.files.set(path, file);
+    this.written.add(path);
+    return file;
+  }
+
+  createDir(path: string): number {
+    if (this.files.has(path) || this.dirs.has(path)) return Errno.EXIST;
+    if (!this.dirs.has(parentOf(path))) return Errno.NOENT;
+    if (this.#entries() >= this.limits.maxEntries) return Errno.NOSPC;
+    this.dirs.add(path);
+    return Errno.SUCCESS;
+  }
+
+  /** Writes `part` at `pos`, zero-filling any gap; NOSPC when the filesystem would pass its byte cap. */
+  write(path: string, file: MemoryFile, pos: number, part: Uint8Array): number {
+    const end = pos + part.length;
+    const code = this.#reserve(file, end);
+    if (code !== Errno.SUCCESS) return code;
+    if (pos > file.size) file.data.fill(0, file.size, pos);
+    file.data.set(part, pos);
+    file.size = Math.max(file.size, end);
+    this.written.add(path);
+    return Errno.SUCCESS;
+  }
+
+  /** Sets a file's size (growing with zeros). */
+  resize(path: string, file: MemoryFile, size: number): number {
+    if (!Number.isSafeInteger(size) || size < 0) return Errno.INVAL;
+    if (size > file.size) {
+      const code = this.#reserve(file, size);
+      if (code !== Errno.SUCCESS) return code;
+      file.data.fill(0, file.size, size);
+    } else this.#bytes -= file.size - size;
+    file.size = size;
+    this.written.add(path);
+    return Errno.SUCCESS;
+  }
+
+  unlink(path: string): number {
+    if (this.dirs.has(path)) return Errno.ISDIR;
+    const file = this.files.get(path);
+    if (!file) return Errno.NOENT;
+    this.#bytes -= file.size;
+    this.files.delete(path);
+    this.written.delete(path);
+    return Errno.SUCCESS;
+  }
+
+  rename(from: string, to: string): number {
+    const file = this.files.get(from);
+    if (!file) return this.dirs.has(from) ? Errno.NOTSUP : Errno.NOENT;
+    if (this.dirs.has(to)) return Errno.ISDIR;
+    if (!this.dirs.has(parentOf(to))) return Errno.NOENT;
+    const replaced = this.files.get(to);
+    if (replaced && replaced !== file) this.#bytes -= replaced.size;
+    this.files.delete(from);
+    this.written.delete(from);
+    this.files.set(to, file);
+    this.written.add(to);
+    return Errno.SUCCESS;
+  }
+
+  /**
+   * Files the code wrote, with their final content, in path order until `maxReturnedBytes`; the
+   * files past it are left out and `truncated` says so.
+   */
+  writtenFiles(): { files: Record<string, Uint8Array>; truncated: boolean } {
+    const files: Record<string, Uint8Array> = {};
+    let room = this.limits.maxReturnedBytes;
+    let truncated = false;
+    for (const path of [...this.written].sort()) {
       const file = this.files.get(path);
-      if (file) out[path] = file.data.slice(0, file.size);
+      if (!file) continue;
+      if (file.size > room) {
+        truncated = true;
+        continue;
+      }
+      room -= file.size;
+      files[path] = file.data.slice(0, file.size);
     }
-    return out;
+    return { files, truncated };
   }
 
   listDir(dir: string): Array<{ name: string; isDir: boolean }> {
@@ -38,6 +162,25 @@ export class MemoryFs {
       }
     }
     return [...names].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, isDir]) => ({ name, isDir }));
+  }
+
+  #entries(): number {
+    return this.files.size + this.dirs.size;
+  }
+
+  /** Makes room for a file to reach `end` bytes, charging the growth; the buffer at most doubles. */
+  #reserve(file: MemoryFile, end: number): number {
+    if (!Number.isSafeInteger(end)) return Errno.NOSPC;
+    const growth = Math.max(0, end - file.size);
+    if (this.#bytes + growth > this.limits.maxBytes) return Errno.NOSPC;
+    if (end > file.data.length) {
+      const room = this.limits.maxBytes - this.#bytes + file.size;
+      const next = new Uint8Array(Math.min(Math.max(end, file.data.length * 2, 64), Math.max(end, room)));
+      next.set(file.data.subarray(0, file.size));
+      file.data = next;
+    }
+    this.#bytes += growth;
+    return Errno.SUCCESS;
   }
 }
 

@@ -1,6 +1,6 @@
 import { OutputCap } from '@memory-mcp/sandbox-core';
 import { Errno, FileType, OutputLimitExceeded, ProcExit } from './errno.js';
-import { MemoryFs, normalizePath, parentOf } from './memory-fs.js';
+import { type FsLimits, MemoryFs, normalizePath } from './memory-fs.js';
 
 export interface WasiHostOptions {
   /** argv, including argv[0]. */
@@ -14,14 +14,15 @@ export interface WasiHostOptions {
   allowConsole: boolean;
   /** When set, an in-memory filesystem preopened at `/` (fd 3), seeded with these files. */
   files?: Record<string, string | Uint8Array>;
+  /** Caps on that filesystem. */
+  fsLimits?: Partial<FsLimits>;
   /** Fixed clocks and seeded randomness: the same run gives the same answers. */
   deterministic: boolean;
   /** A descriptor (not stdout or stderr) whose writes are collected apart: a compiler's result channel. */
   resultFd?: number;
+  /** Most bytes the result channel may carry (each write charged at least the output floor). */
+  maxResultBytes?: number;
 }
-
-/** Most bytes kept from the result channel. */
-const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
 type FdEntry =
   | { kind: 'stdin' | 'stdout' | 'stderr' }
@@ -49,8 +50,8 @@ export class WasiPreview1Host {
   #nextFd = 4;
   readonly fs: MemoryFs | undefined;
   readonly #output: OutputCap;
-  readonly result: Uint8Array[] = [];
-  #resultBytes = 0;
+  readonly #result: OutputCap;
+  #resultWritten = false;
   #stdinPos = 0;
   #clockTick = 0n;
   #rng: number;
@@ -61,11 +62,17 @@ export class WasiPreview1Host {
     this.#fds.set(1, { kind: 'stdout' });
     this.#fds.set(2, { kind: 'stderr' });
     if (options.files) {
-      this.fs = new MemoryFs(options.files);
+      this.fs = new MemoryFs(options.files, options.fsLimits);
       this.#fds.set(3, { kind: 'dir', path: '/', preopen: true });
     }
     this.#rng = 0x9e3779b9;
     this.#output = new OutputCap({ maxBytes: options.maxOutputBytes });
+    this.#result = new OutputCap({ maxBytes: options.maxResultBytes ?? options.maxOutputBytes });
+  }
+
+  /** True once the result channel carried more than `maxResultBytes`. */
+  get resultTruncated(): boolean {
+    return this.#result.truncated;
   }
 
   /** True once output was cut at the cap. */
@@ -109,7 +116,7 @@ export class WasiPreview1Host {
 
   /** What the code wrote to the result channel, if it has one and wrote anything. */
   resultText(): string | undefined {
-    return this.result.length > 0 ? decodeChunks(this.result) : undefined;
+    return this.#resultWritten ? this.#result.text('stdout') : undefined;
   }
 
   /** Calls `each` for every iovec in order, without collecting them (a call may pass millions). */
@@ -122,19 +129,6 @@ export class WasiPreview1Host {
       if (ptr + len > mem.length) throw new RangeError('iovec out of bounds');
       each(mem.subarray(ptr, ptr + len));
     }
-  }
-
-  #gather(iovs: number, count: number): Uint8Array[] {
-    const view = this.#view();
-    const mem = this.#bytes();
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) {
-      const ptr = view.getUint32(iovs + i * 8, true);
-      const len = view.getUint32(iovs + i * 8 + 4, true);
-      if (ptr + len > mem.length) throw new RangeError('iovec out of bounds');
-      parts.push(mem.subarray(ptr, ptr + len));
-    }
-    return parts;
   }
 
   /** Copies `source` into the iovecs, returns the bytes copied. */
@@ -158,8 +152,12 @@ export class WasiPreview1Host {
     const dir = this.#fds.get(dirFd);
     if (!dir) return { errno: Errno.BADF };
     if (dir.kind !== 'dir') return { errno: Errno.NOTDIR };
+    // Checked on the raw length first, so a 4 GiB "path" is never decoded.
+    if (pathLen > this.fs.limits.maxPathBytes) return { errno: Errno.NAMETOOLONG };
     const path = normalizePath(dir.path, this.#string(pathPtr, pathLen));
-    return path ? { path } : { errno: Errno.NOTCAPABLE };
+    if (!path) return { errno: Errno.NOTCAPABLE };
+    const tooLong = this.fs.checkPath(path);
+    return tooLong === Errno.SUCCESS ? { path } : { errno: tooLong };
   }
 
   #nowNs(clockId: number): bigint {
@@ -242,12 +240,13 @@ export class WasiPreview1Host {
       fd_write: (fd: number, iovs: number, count: number, written: number) => {
         if (fd === opts.resultFd) {
           let total = 0;
-          for (const part of this.#gather(iovs, count)) {
-            const room = MAX_RESULT_BYTES - this.#resultBytes;
-            if (room > 0) this.result.push(part.slice(0, room));
-            this.#resultBytes += Math.min(room, part.length);
+          this.#resultWritten = true;
+          // Past its cap the record is cut and the run reports it; the engine is not told (it
+          // would only try to write an error record on the same channel).
+          this.#eachIovec(iovs, count, (part) => {
+            this.#result.write('stdout', part);
             total += part.length;
-          }
+          });
           this.#view().setUint32(written, total, true);
           return Errno.SUCCESS;
         }
@@ -267,12 +266,16 @@ export class WasiPreview1Host {
           const file = this.fs!.files.get(entry.path);
           if (!file) return Errno.NOENT;
           if (entry.append) entry.pos = file.size;
-          for (const part of this.#gather(iovs, count)) {
-            writeAt(file, entry.pos, part);
+          let code: number = Errno.SUCCESS;
+          this.#eachIovec(iovs, count, (part) => {
+            if (code !== Errno.SUCCESS) return;
+            code = this.fs!.write(entry.path, file, entry.pos, part);
+            if (code !== Errno.SUCCESS) return;
             entry.pos += part.length;
             total += part.length;
-          }
-          this.fs!.written.add(entry.path);
+          });
+          // A partial write reports what was written; only a write that wrote nothing fails.
+          if (code !== Errno.SUCCESS && total === 0) return code;
         } else return Errno.BADF;
         this.#view().setUint32(written, total, true);
         return Errno.SUCCESS;
@@ -378,9 +381,7 @@ export class WasiPreview1Host {
         if (entry.kind !== 'file' || !entry.write) return Errno.BADF;
         const file = this.fs!.files.get(entry.path);
         if (!file) return Errno.NOENT;
-        resize(file, Number(size));
-        this.fs!.written.add(entry.path);
-        return Errno.SUCCESS;
+        return this.fs!.resize(entry.path, file, Number(BigInt.asUintN(64, BigInt(size))));
       },
       fd_filestat_set_times: (fd: number) => (this.#fds.has(fd) ? Errno.SUCCESS : Errno.BADF),
       fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, out: number) => {
@@ -391,7 +392,13 @@ export class WasiPreview1Host {
         const mem = this.#bytes();
         let used = 0;
         const list = this.fs!.listDir(entry.path);
-        for (let i = Number(cookie); i < list.length && used < bufLen; i++) {
+        // The cookie is a u64 the module chooses (-1 arrives as 2^64-1): past the end is an empty read.
+        const start = BigInt.asUintN(64, BigInt(cookie));
+        for (
+          let i = start > BigInt(list.length) ? list.length : Number(start);
+          i < list.length && used < bufLen;
+          i++
+        ) {
           const item = list[i]!;
           const name = utf8.encode(item.name);
           const header = new DataView(new ArrayBuffer(24));
@@ -439,16 +446,12 @@ export class WasiPreview1Host {
         if (file && oflags & OFLAGS.CREAT && oflags & OFLAGS.EXCL) return Errno.EXIST;
         if (!file) {
           if (!(oflags & OFLAGS.CREAT)) return Errno.NOENT;
-          if (!fs.dirs.has(parentOf(path))) return Errno.NOENT;
-          file = { data: new Uint8Array(0), size: 0 };
-          fs.files.set(path, file);
-          fs.written.add(path);
+          const created = fs.createFile(path);
+          if (typeof created === 'number') return created;
+          file = created;
         }
         const write = (rightsBase & RIGHT_FD_WRITE) !== 0n;
-        if (oflags & OFLAGS.TRUNC) {
-          file.size = 0;
-          fs.written.add(path);
-        }
+        if (oflags & OFLAGS.TRUNC) fs.resize(path, file, 0);
         return this.#open(out, {
           kind: 'file',
           path,
@@ -471,10 +474,7 @@ export class WasiPreview1Host {
       path_create_directory: (dirFd: number, pathPtr: number, pathLen: number) => {
         const resolved = this.#resolve(dirFd, pathPtr, pathLen);
         if ('errno' in resolved) return resolved.errno;
-        if (this.#exists(resolved.path)) return Errno.EXIST;
-        if (!this.fs!.dirs.has(parentOf(resolved.path))) return Errno.NOENT;
-        this.fs!.dirs.add(resolved.path);
-        return Errno.SUCCESS;
+        return this.fs!.createDir(resolved.path);
       },
       path_remove_directory: (dirFd: number, pathPtr: number, pathLen: number) => {
         const resolved = this.#resolve(dirFd, pathPtr, pathLen);
@@ -489,11 +489,7 @@ export class WasiPreview1Host {
       path_unlink_file: (dirFd: number, pathPtr: number, pathLen: number) => {
         const resolved = this.#resolve(dirFd, pathPtr, pathLen);
         if ('errno' in resolved) return resolved.errno;
-        const fs = this.fs!;
-        if (fs.dirs.has(resolved.path)) return Errno.ISDIR;
-        if (!fs.files.delete(resolved.path)) return Errno.NOENT;
-        fs.written.delete(resolved.path);
-        return Errno.SUCCESS;
+        return this.fs!.unlink(resolved.path);
       },
       path_rename: (
         fromFd: number,
@@ -507,16 +503,7 @@ export class WasiPreview1Host {
         if ('errno' in from) return from.errno;
         const to = this.#resolve(toFd, toPtr, toLen);
         if ('errno' in to) return to.errno;
-        const fs = this.fs!;
-        const file = fs.files.get(from.path);
-        if (!file) return fs.dirs.has(from.path) ? Errno.NOTSUP : Errno.NOENT;
-        if (fs.dirs.has(to.path)) return Errno.ISDIR;
-        if (!fs.dirs.has(parentOf(to.path))) return Errno.NOENT;
-        fs.files.delete(from.path);
-        fs.written.delete(from.path);
-        fs.files.set(to.path, file);
-        fs.written.add(to.path);
-        return Errno.SUCCESS;
+        return this.fs!.rename(from.path, to.path);
       },
       path_link: () => (this.fs ? Errno.NOTSUP : Errno.NOTCAPABLE),
       path_symlink: () => (this.fs ? Errno.NOTSUP : Errno.NOTCAPABLE),
@@ -592,42 +579,8 @@ export class WasiPreview1Host {
   }
 }
 
-function writeAt(file: { data: Uint8Array; size: number }, pos: number, part: Uint8Array): void {
-  const end = pos + part.length;
-  if (end > file.data.length) {
-    const next = new Uint8Array(Math.max(end, file.data.length * 2, 64));
-    next.set(file.data.subarray(0, file.size));
-    file.data = next;
-  }
-  if (pos > file.size) file.data.fill(0, file.size, pos);
-  file.data.set(part, pos);
-  file.size = Math.max(file.size, end);
-}
-
-function resize(file: { data: Uint8Array; size: number }, size: number): void {
-  if (size > file.data.length) {
-    const next = new Uint8Array(size);
-    next.set(file.data.subarray(0, file.size));
-    file.data = next;
-  } else if (size > file.size) file.data.fill(0, file.size, size);
-  file.size = size;
-}
-
 function hashPath(path: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193);
   return hash >>> 0;
-}
-
-/** The largest n <= limit that does not split a UTF-8 sequence. */
-function decodeChunks(chunks: Uint8Array[]): string {
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(all);
 }

@@ -1,0 +1,121 @@
+import {
+  type ExecutionResult,
+  type ExecutionStatus,
+  emptyResult,
+  type Limits,
+  limitExceeded,
+} from '@memory-mcp/sandbox-core';
+import { memoryNearCap } from '../pool/memory-near-cap.js';
+import type { PoolOutcome } from '../pool/worker-pool.js';
+import type { RunReply } from '../pool/worker-protocol.js';
+import { applyResultRecord } from '../result-channel/result-record.js';
+
+/**
+ * One outcome vocabulary to one result: what the pool says about a run (a worker's reply, a
+ * deadline, a cancellation, a crash) becomes the `ExecutionResult`, with the limit that stopped it
+ * named and the result record, when the run had a channel, applied.
+ */
+export function mapOutcome(
+  outcome: PoolOutcome,
+  { backend, limits, fuel }: { backend: string; limits: Limits; fuel: number },
+): ExecutionResult {
+  if (outcome.kind === 'timeout') {
+    return limitResult(backend, {
+      name: 'timeoutMs',
+      allowed: limits.timeoutMs,
+      used: Math.round(outcome.elapsedMs),
+      message: `execution passed its ${limits.timeoutMs} ms deadline; its worker was terminated`,
+    });
+  }
+  if (outcome.kind === 'cancelled') {
+    return emptyResult(backend, 'cancelled', {
+      kind: 'cancelled',
+      message: 'the caller cancelled the execution',
+    });
+  }
+  if (outcome.kind === 'crashed') {
+    return emptyResult(backend, 'error', { kind: 'worker_crash', message: outcome.message });
+  }
+  const reply = outcome.reply;
+  const status = statusOf(reply);
+  const result: ExecutionResult = {
+    ...emptyResult(backend, status),
+    stdout: reply.stdout,
+    stderr: reply.stderr,
+    truncated: reply.truncated,
+  };
+  result.timing.runMs = reply.instantiateMs + reply.runMs;
+  if (reply.exitCode !== undefined) result.exitCode = reply.exitCode;
+  if (reply.value !== undefined) result.value = reply.value;
+  if (reply.memoryBytes !== undefined) result.memoryPeakBytes = reply.memoryBytes;
+  if (reply.fuelUsed !== undefined) result.fuelUsed = reply.fuelUsed;
+  if (reply.files) result.files = reply.files;
+  if (reply.resultTruncated) {
+    const { status: limited, error } = limitExceeded({
+      name: 'maxOutputBytes',
+      allowed: limits.maxOutputBytes,
+      message: `the return value passed maxOutputBytes (${limits.maxOutputBytes} bytes)`,
+    });
+    result.status = limited;
+    result.error = error;
+    return result;
+  }
+  // A trap stays a trap whatever the module wrote: a record counts only for a normal end.
+  if (reply.result !== undefined && (reply.outcome === 'ok' || reply.outcome === 'exit')) {
+    applyResultRecord(result, reply.result, {
+      outcome: reply.outcome,
+      exitCode: reply.exitCode ?? 0,
+      memoryBytes: reply.memoryBytes,
+      memoryAtCap: memoryNearCap(reply.memoryBytes, limits.memoryBytes),
+      limits,
+    });
+    return result;
+  }
+  if (reply.error) {
+    const message = reply.error.message;
+    if (status === 'memory_limit') {
+      result.error = limitExceeded({
+        name: 'memoryBytes',
+        allowed: limits.memoryBytes,
+        used: reply.memoryBytes ?? 0,
+        message,
+      }).error;
+    } else if (status === 'out_of_fuel') {
+      result.error = limitExceeded({
+        name: 'fuel',
+        allowed: fuel,
+        used: reply.fuelUsed ?? fuel,
+        message,
+      }).error;
+    } else if (status === 'output_limit') {
+      result.error = limitExceeded({
+        name: 'maxOutputBytes',
+        allowed: limits.maxOutputBytes,
+        message,
+      }).error;
+    } else {
+      result.error = { ...reply.error };
+    }
+  }
+  return result;
+}
+
+export function limitResult(backend: string, exceeded: Parameters<typeof limitExceeded>[0]): ExecutionResult {
+  const { status, error } = limitExceeded(exceeded);
+  return emptyResult(backend, status, error);
+}
+
+function statusOf(reply: RunReply): ExecutionStatus {
+  switch (reply.outcome) {
+    case 'ok':
+      return 'ok';
+    case 'output_limit':
+      return 'output_limit';
+    case 'memory_limit':
+      return 'memory_limit';
+    case 'out_of_fuel':
+      return 'out_of_fuel';
+    default:
+      return 'error';
+  }
+}

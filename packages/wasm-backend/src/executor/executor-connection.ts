@@ -1,0 +1,208 @@
+import type { ExecutionResult } from '@memory-mcp/sandbox-core';
+import type { ExecutorInit, ExecutorStats, WireRequest } from './executor-protocol.js';
+import { FrameReader, frameWrites } from './frame-codec.js';
+import { parseExecutorMessage } from './parse-executor-message.js';
+import type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
+
+export type ConnectionOutcome =
+  | { kind: 'result'; result: ExecutionResult }
+  | { kind: 'invalid'; field: string; message: string }
+  | { kind: 'failed'; message: string }
+  /** The executor died or broke the protocol while this request was in flight. */
+  | { kind: 'lost'; message: string; signal: string | null }
+  /** The host's backstop fired: the executor did not answer by the deadline plus the grace. */
+  | { kind: 'timeout'; elapsedMs: number };
+
+interface InFlight {
+  resolve: (outcome: ConnectionOutcome) => void;
+  /** Armed when the executor is ready: its boot is not the request's time. */
+  timer?: NodeJS.Timeout;
+  backstopMs: number;
+}
+
+/** How long an executor may take to start and warm up before it counts as unable to start. */
+const START_TIMEOUT_MS = 60_000;
+
+/** Most bytes of an executor's stderr kept for messages. */
+const STDERR_TAIL_BYTES = 4096;
+
+/**
+ * The host's side of one executor process: sends requests as frames, matches answers by id,
+ * parses everything it receives defensively, and ends every request it sent exactly once: with
+ * the answer, at the backstop deadline, or when the executor dies.
+ */
+export class ExecutorConnection {
+  readonly #process: ExecutorProcess;
+  readonly #reader: FrameReader;
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #onDead: (connection: ExecutorConnection) => void;
+  #nextId = 1;
+  #dead = false;
+  #stderr = '';
+  #ready = false;
+  readonly #startTimer: NodeJS.Timeout;
+  #deathMessage = '';
+  /** The executor's counters as of its last answer. */
+  stats: ExecutorStats | undefined;
+  /** `performance.now()` of its last answer with status ok. */
+  lastAnswerAt = Number.NEGATIVE_INFINITY;
+  /** Resolves when the process has ended and its pipes are closed. */
+  readonly exited: Promise<void>;
+
+  constructor(options: {
+    spawn: SpawnExecutor;
+    command: ExecutorCommand;
+    init: ExecutorInit;
+    maxFrameBytes: number;
+    onDead: (connection: ExecutorConnection) => void;
+  }) {
+    this.#onDead = options.onDead;
+    this.#reader = new FrameReader(options.maxFrameBytes);
+    this.#process = options.spawn(options.command);
+    this.#process.output.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#process.output.on('error', () => {});
+    this.#process.input.on('error', () => {});
+    this.#process.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    this.exited = new Promise((resolve) => {
+      this.#process.onExit((code, signal) => {
+        this.#die(describeExit(code, signal), signal);
+        this.#process.output.destroy();
+        this.#process.stderr?.destroy();
+        this.#process.input.destroy();
+        resolve();
+      });
+    });
+    this.#send(options.init);
+    this.#startTimer = setTimeout(
+      () => this.kill(`the executor did not start within ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS,
+    );
+    this.#startTimer.unref();
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  get alive(): boolean {
+    return !this.#dead;
+  }
+
+  /** Requests sent and not yet answered. */
+  get load(): number {
+    return this.#inFlight.size;
+  }
+
+  run(request: WireRequest, backstopMs: number): { id: number; outcome: Promise<ConnectionOutcome> } {
+    const id = this.#nextId++;
+    if (this.#dead) {
+      return { id, outcome: Promise.resolve({ kind: 'lost', message: this.#deathMessage, signal: null }) };
+    }
+    const outcome = new Promise<ConnectionOutcome>((resolve) => {
+      const entry: InFlight = { resolve, backstopMs };
+      this.#inFlight.set(id, entry);
+      if (this.#ready) this.#arm(id, entry);
+    });
+    this.#send({ type: 'run', id, request });
+    return { id, outcome };
+  }
+
+  #arm(id: number, entry: InFlight): void {
+    const started = performance.now();
+    entry.timer = setTimeout(() => {
+      // The executor owes an answer at the deadline; silent past the grace, it is stuck (a
+      // compile that will not end): it is killed so it cannot hold anyone else's work.
+      this.#settle(id, { kind: 'timeout', elapsedMs: performance.now() - started });
+      this.kill(`the executor did not answer within ${entry.backstopMs} ms`);
+    }, entry.backstopMs);
+  }
+
+  cancel(id: number): void {
+    if (this.#inFlight.has(id)) this.#send({ type: 'cancel', id });
+  }
+
+  /** Kills the process; its requests end as `lost` with `reason`. */
+  kill(reason: string): void {
+    if (!this.#dead) this.#deathMessage = reason;
+    this.#process.kill();
+    this.#die(reason, null);
+  }
+
+  #send(message: unknown): void {
+    if (this.#dead) return;
+    try {
+      for (const part of frameWrites(message)) this.#process.input.write(part);
+    } catch (error) {
+      this.kill(`cannot write to the executor: ${(error as Error).message}`);
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    for (const event of this.#reader.push(chunk)) {
+      if (event.kind === 'error') {
+        this.kill(`the executor broke the channel: ${event.message}`);
+        return;
+      }
+      const message = parseExecutorMessage(event.message);
+      if (!message) {
+        this.kill('the executor sent a malformed message');
+        return;
+      }
+      if (message.type === 'ready') {
+        if (!this.#ready) {
+          this.#ready = true;
+          clearTimeout(this.#startTimer);
+          for (const [id, entry] of this.#inFlight) this.#arm(id, entry);
+        }
+        continue;
+      }
+      if (!this.#inFlight.has(message.id)) continue; // answered already (backstop), or never asked
+      this.stats = message.stats;
+      // Only a run that ended ok proves the executor can run a module.
+      if (message.type === 'result' && message.result.status === 'ok') this.lastAnswerAt = performance.now();
+      if (message.type === 'result') this.#settle(message.id, { kind: 'result', result: message.result });
+      else if (message.type === 'invalid') {
+        this.#settle(message.id, { kind: 'invalid', field: message.field, message: message.message });
+      } else this.#settle(message.id, { kind: 'failed', message: message.message });
+    }
+  }
+
+  #settle(id: number, outcome: ConnectionOutcome): void {
+    const entry = this.#inFlight.get(id);
+    if (!entry) return;
+    this.#inFlight.delete(id);
+    clearTimeout(entry.timer);
+    entry.resolve(outcome);
+  }
+
+  #die(message: string, signal: string | null): void {
+    if (this.#dead) {
+      // A kill already ended everything; the exit that follows adds nothing.
+      return;
+    }
+    this.#dead = true;
+    clearTimeout(this.#startTimer);
+    this.#deathMessage ||= message;
+    const detail = this.#stderr.trim().split('\n').slice(-3).join(' | ');
+    const full = detail ? `${this.#deathMessage} (stderr: ${detail.slice(0, 500)})` : this.#deathMessage;
+    for (const id of [...this.#inFlight.keys()]) this.#settle(id, { kind: 'lost', message: full, signal });
+    this.#process.input.end();
+    this.#onDead(this);
+  }
+}
+
+function describeExit(code: number | null, signal: string | null): string {
+  if (signal) {
+    return signal === 'SIGKILL'
+      ? 'the executor process was killed (SIGKILL; a kernel memory limit or the OOM killer does this)'
+      : `the executor process ended on ${signal}`;
+  }
+  if (code === 134) return 'the executor process aborted (a V8 fatal error, such as heap exhaustion)';
+  return `the executor process exited with code ${code}`;
+}

@@ -1,0 +1,51 @@
+import type { ExecutionResult, Limits } from '@memory-mcp/sandbox-core';
+import type { EngineRequest, WasmEngineStats } from '../engine/wasm-engine.js';
+import type { FsLimits } from '../wasi/memory-fs.js';
+
+/** Engine settings the host sends once, first thing, to each executor. */
+export interface ExecutorInit {
+  type: 'init';
+  maxConcurrency: number;
+  warmWorkers: number;
+  limits: Limits;
+  fuelPerSecond: number;
+  cacheBytes?: number;
+  maxModuleBytes: number;
+  maxTableElements: number;
+  fileSystem: FsLimits;
+  /** Worker script override (tests, bundlers), as a URL string. */
+  workerUrl?: string;
+}
+
+/** A request as it crosses to the executor: no `signal` (cancellation is its own message). */
+export type WireRequest = Omit<EngineRequest, 'signal'>;
+
+export type HostMessage =
+  | ExecutorInit
+  | { type: 'run'; id: number; request: WireRequest }
+  | { type: 'cancel'; id: number };
+
+/** Counters of the executor's engine, sent with every answer. */
+export type ExecutorStats = Pick<
+  WasmEngineStats,
+  | 'poolSize'
+  | 'busyWorkers'
+  | 'aliveWorkers'
+  | 'queued'
+  | 'crashes'
+  | 'recycledWorkers'
+  | 'cacheHits'
+  | 'cacheMisses'
+  | 'cacheEntries'
+>;
+
+export type ExecutorMessage =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: ExecutionResult; stats: ExecutorStats }
+  /** The request was bad (an `InvalidRequestError` in the engine): the host throws it. */
+  | { type: 'invalid'; id: number; field: string; message: string; stats: ExecutorStats }
+  /** The engine failed in a way that is not the request's fault. */
+  | { type: 'failed'; id: number; message: string; stats: ExecutorStats };
+
+/** Largest frame the executor accepts from the host (a module is at most `maxModuleBytes`). */
+export const MAX_HOST_FRAME_BYTES = 512 * 1024 * 1024;

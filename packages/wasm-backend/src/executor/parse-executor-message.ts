@@ -1,0 +1,156 @@
+import {
+  EXECUTION_STATUSES,
+  type ExecutionError,
+  type ExecutionResult,
+  type ExecutionStatus,
+  type Limits,
+} from '@memory-mcp/sandbox-core';
+import type { ExecutorMessage, ExecutorStats } from './executor-protocol.js';
+
+/**
+ * Checks a message from an executor field by field and rebuilds it from plain values: an executor
+ * runs hostile code, so what it says is data to check, not an object to trust. Returns undefined
+ * for anything that is not a well-formed message; never throws.
+ */
+export function parseExecutorMessage(raw: unknown): ExecutorMessage | undefined {
+  if (!isObject(raw)) return undefined;
+  if (raw.type === 'ready') return { type: 'ready' };
+  if (!Number.isSafeInteger(raw.id)) return undefined;
+  const id = raw.id as number;
+  const stats = parseStats(raw.stats);
+  if (!stats) return undefined;
+  if (raw.type === 'invalid') {
+    if (typeof raw.field !== 'string' || typeof raw.message !== 'string') return undefined;
+    return {
+      type: 'invalid',
+      id,
+      field: raw.field.slice(0, 200),
+      message: raw.message.slice(0, 4096),
+      stats,
+    };
+  }
+  if (raw.type === 'failed') {
+    if (typeof raw.message !== 'string') return undefined;
+    return { type: 'failed', id, message: raw.message.slice(0, 4096), stats };
+  }
+  if (raw.type === 'result') {
+    const result = parseResult(raw.result);
+    return result ? { type: 'result', id, result, stats } : undefined;
+  }
+  return undefined;
+}
+
+const STAT_KEYS = [
+  'poolSize',
+  'busyWorkers',
+  'aliveWorkers',
+  'queued',
+  'crashes',
+  'recycledWorkers',
+  'cacheHits',
+  'cacheMisses',
+  'cacheEntries',
+] as const;
+
+function parseStats(raw: unknown): ExecutorStats | undefined {
+  if (!isObject(raw)) return undefined;
+  const out = {} as ExecutorStats;
+  for (const key of STAT_KEYS) {
+    const value = raw[key];
+    if (!isCount(value)) return undefined;
+    out[key] = value;
+  }
+  return out;
+}
+
+function parseResult(raw: unknown): ExecutionResult | undefined {
+  if (!isObject(raw)) return undefined;
+  if (!EXECUTION_STATUSES.includes(raw.status as ExecutionStatus)) return undefined;
+  if (
+    typeof raw.stdout !== 'string' ||
+    typeof raw.stderr !== 'string' ||
+    typeof raw.truncated !== 'boolean'
+  ) {
+    return undefined;
+  }
+  const timing = isObject(raw.timing) ? raw.timing : undefined;
+  if (!timing || !['queuedMs', 'compileMs', 'runMs', 'totalMs'].every((k) => isDuration(timing[k]))) {
+    return undefined;
+  }
+  const result: ExecutionResult = {
+    status: raw.status as ExecutionStatus,
+    stdout: raw.stdout,
+    stderr: raw.stderr,
+    backend: 'wasm',
+    timing: {
+      queuedMs: timing.queuedMs as number,
+      compileMs: timing.compileMs as number,
+      runMs: timing.runMs as number,
+      totalMs: timing.totalMs as number,
+    },
+    truncated: raw.truncated,
+  };
+  if ('value' in raw && raw.value !== undefined) result.value = raw.value;
+  if (raw.exitCode !== undefined) {
+    if (!Number.isSafeInteger(raw.exitCode)) return undefined;
+    result.exitCode = raw.exitCode as number;
+  }
+  for (const key of ['fuelUsed', 'memoryPeakBytes'] as const) {
+    if (raw[key] === undefined) continue;
+    if (!isCount(raw[key])) return undefined;
+    result[key] = raw[key] as number;
+  }
+  if (raw.error !== undefined) {
+    const error = parseError(raw.error);
+    if (!error) return undefined;
+    result.error = error;
+  }
+  if (raw.files !== undefined) {
+    if (!isObject(raw.files)) return undefined;
+    const files: Record<string, Uint8Array> = {};
+    for (const [path, data] of Object.entries(raw.files)) {
+      if (!(data instanceof Uint8Array)) return undefined;
+      files[path] = data;
+    }
+    result.files = files;
+  }
+  return result;
+}
+
+const LIMIT_NAMES: ReadonlyArray<keyof Limits> = ['timeoutMs', 'memoryBytes', 'fuel', 'maxOutputBytes'];
+
+function parseError(raw: unknown): ExecutionError | undefined {
+  if (!isObject(raw) || typeof raw.kind !== 'string' || typeof raw.message !== 'string') return undefined;
+  const error: ExecutionError = { kind: raw.kind, message: raw.message };
+  if (raw.stack !== undefined) {
+    if (typeof raw.stack !== 'string') return undefined;
+    error.stack = raw.stack;
+  }
+  if (raw.limit !== undefined) {
+    const limit = raw.limit;
+    if (!isObject(limit) || !LIMIT_NAMES.includes(limit.name as keyof Limits)) return undefined;
+    if (typeof limit.allowed !== 'number' || (limit.used !== undefined && typeof limit.used !== 'number')) {
+      return undefined;
+    }
+    error.limit = {
+      name: limit.name as keyof Limits,
+      allowed: limit.allowed,
+      ...(limit.used !== undefined ? { used: limit.used } : {}),
+    };
+  }
+  return error;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+function isDuration(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}

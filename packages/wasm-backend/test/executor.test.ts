@@ -1,0 +1,203 @@
+// The executor processes: a SIGKILL mid-load costs only the runs that executor held, a hostile or
+// broken executor is a result and never an exception in the host, and the host's event loop stays
+// free while an executor instruments a 12 MB module.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PassThrough } from 'node:stream';
+import { ByteWriter } from '@memory-mcp/wasm-binary';
+import { describe, expect, it } from 'vitest';
+import { encodeFrame } from '../src/executor/frame-codec.js';
+import { type ExecutorProcess, type SpawnExecutor, spawnChildExecutor, WasmBackend } from '../src/index.js';
+
+/** Sleeps 1.5 s in poll_oneoff (a wait, not work: no machine is too slow for it), then prints. */
+const SLEEPER = `(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 512) "done\\n")
+  (func (export "_start")
+    ;; one clock subscription: userdata 0, tag 0 (clock), id 1 (monotonic), timeout 1.5 s, relative
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 1500000000))
+    (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
+    (i32.store (i32.const 300) (i32.const 512))
+    (i32.store (i32.const 304) (i32.const 5))
+    (drop (call $fd_write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 308)))))`;
+
+describe('executor processes', () => {
+  it('SIGKILL of an executor mid-load: its runs end as executor_crash, the others finish, a fresh one takes over', async () => {
+    const spawned: ExecutorProcess[] = [];
+    const recording: SpawnExecutor = (command) => {
+      const process = spawnChildExecutor(command);
+      spawned.push(process);
+      return process;
+    };
+    const backend = new WasmBackend({ executors: 2, maxConcurrency: 8, spawnExecutor: recording });
+    try {
+      expect((await backend.execute({ language: 'wat', code: SLEEPER })).stdout).toBe('done\n');
+      const runs = Array.from({ length: 8 }, () =>
+        backend.execute({ language: 'wat', code: SLEEPER, limits: { timeoutMs: 60_000 } }),
+      );
+      // Both executors hold runs once each has answered for its share; killing one half-way.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const victim = spawned[0]!;
+      process.kill(victim.pid!, 'SIGKILL');
+      const results = await Promise.all(runs);
+      const crashed = results.filter((r) => r.error?.kind === 'executor_crash');
+      const ok = results.filter((r) => r.status === 'ok' && r.stdout === 'done\n');
+      expect(crashed.length).toBeGreaterThan(0);
+      expect(ok.length).toBeGreaterThan(0);
+      expect(crashed.length + ok.length).toBe(8);
+      for (const r of crashed) {
+        expect(r.status).toBe('error');
+        expect(r.error?.message).toMatch(/SIGKILL.*fresh executor has taken over/);
+      }
+      expect(spawned.length).toBe(3);
+      expect(backend.stats().executorRestarts).toBe(1);
+      const after = await Promise.all(
+        Array.from({ length: 4 }, () => backend.execute({ language: 'wat', code: SLEEPER })),
+      );
+      expect(after.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect((await backend.health()).healthy).toBe(true);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a 12 MB module is instrumented in the executor: the host event loop stays free, and the deadline covers it', async () => {
+    const bytes = bigModule(12 * 1024 * 1024);
+    const backend = new WasmBackend({ executors: 1, maxConcurrency: 2 });
+    try {
+      await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      const result = await backend.execute({
+        language: 'wasm',
+        code: bytes,
+        limits: { timeoutMs: 120_000, fuel: 1e12 },
+      });
+      lag.disable();
+      expect(result.status).toBe('ok');
+      const maxLagMs = lag.max / 1e6;
+      console.log(`host event-loop lag during a ${bytes.length}-byte module: max ${maxLagMs.toFixed(1)} ms`);
+      expect(maxLagMs).toBeLessThan(100); // generous: the work is in another process
+
+      // A deadline shorter than instrumenting it: the request is a timeout, and the host carries on.
+      const late = await backend.execute({
+        language: 'wasm',
+        code: bigModule(12 * 1024 * 1024, 1),
+        limits: { timeoutMs: 1 },
+      });
+      expect(late.status).toBe('timeout');
+      expect(
+        (await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' })).status,
+      ).toBe('ok');
+    } finally {
+      await backend.close();
+    }
+  }, 240_000);
+
+  it("the deadline covers the injected compiler's time too", async () => {
+    const slow = {
+      specificationVersion: 'v1' as const,
+      name: 'slow',
+      async compile() {
+        await new Promise((resolve) => setTimeout(resolve, 300)); // a wait, not work
+        return {
+          bytes: new Uint8Array([
+            0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 10, 1, 6, 95, 115, 116, 97, 114,
+            116, 0, 0, 10, 4, 1, 2, 0, 11,
+          ]),
+          hash: 'x',
+          mode: 'static' as const,
+          engine: { name: 'slow', version: '1', hash: 'e' },
+          compileMs: 300,
+        };
+      },
+    };
+    const backend = new WasmBackend({ executors: 1, compiler: slow });
+    try {
+      const late = await backend.execute({ language: 'javascript', code: 'x', limits: { timeoutMs: 100 } });
+      expect(late.status).toBe('timeout');
+      expect(late.error?.limit).toMatchObject({ name: 'timeoutMs', allowed: 100 });
+      const inTime = await backend.execute({
+        language: 'javascript',
+        code: 'x',
+        limits: { timeoutMs: 30_000 },
+      });
+      expect(inTime.status).toBe('ok');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('an executor that sends garbage, or a message of the wrong shape, ends its runs as errors; execute() never throws', async () => {
+    const garbage: Array<Buffer | ((id: number) => Buffer)> = [
+      Buffer.from('HTTP/1.1 200 OK\r\n\r\n'),
+      encodeFrame({ type: 'result', id: 1, result: { status: 'pwned' }, stats: {} }),
+      (id) => encodeFrame({ type: 'result', id, result: { status: 'ok', stdout: 1 }, stats: {} }),
+    ];
+    for (const answer of garbage) {
+      const backend = new WasmBackend({ executors: 1, spawnExecutor: fakeExecutor(answer) });
+      try {
+        const result = await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+        expect(result.status).toBe('error');
+        expect(result.error?.kind).toBe('executor_crash');
+        expect(result.error?.message).toMatch(/broke the channel|malformed message/);
+      } finally {
+        await backend.close();
+      }
+    }
+  });
+});
+
+/** A fake executor: says ready, then answers every run with `answer`. */
+function fakeExecutor(answer: Buffer | ((id: number) => Buffer)): SpawnExecutor {
+  return () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const listeners: Array<(code: number | null, signal: string | null) => void> = [];
+    let dead = false;
+    output.write(encodeFrame({ type: 'ready' }));
+    let id = 0;
+    input.on('data', () => {
+      id++;
+      if (id >= 2) output.write(typeof answer === 'function' ? answer(id - 1) : answer); // frame 1 is init
+    });
+    return {
+      input,
+      output,
+      kill() {
+        if (dead) return;
+        dead = true;
+        for (const listener of listeners) listener(null, 'SIGKILL');
+      },
+      onExit(listener) {
+        listeners.push(listener);
+      },
+    };
+  };
+}
+
+/** A valid module of about `size` bytes: many functions of `i32.const 1; drop` pairs. */
+function bigModule(size: number, salt = 0): Uint8Array {
+  const bodyOps = 1000;
+  const body = new ByteWriter().u32(0);
+  for (let i = 0; i < bodyOps; i++)
+    body
+      .u8(0x41)
+      .u8(salt & 0x3f)
+      .u8(0x1a);
+  const code = body.u8(0x0b).finish();
+  const count = Math.ceil(size / (code.length + 2));
+  const w = new ByteWriter().bytes(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  w.section(1, new ByteWriter().u32(1).u8(0x60).u32(0).u32(0).finish());
+  const functions = new ByteWriter().u32(count);
+  for (let i = 0; i < count; i++) functions.u32(0);
+  w.section(3, functions.finish());
+  w.section(7, new ByteWriter().u32(1).name('_start').u8(0).u32(0).finish());
+  const codes = new ByteWriter().u32(count);
+  for (let i = 0; i < count; i++) codes.u32(code.length).bytes(code);
+  w.section(10, codes.finish());
+  return w.finish();
+}
