@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { buildBwrapArgs, JAIL_WORK_DIR } from './build-bwrap-args.js';
@@ -15,14 +15,18 @@ import { isRoot, type JailUser, resolveJailUser } from './jail-user.js';
 import type { IsolationLevel, JailWall } from './jail-wall.js';
 import { type BoundFile, resolveExecutableFiles } from './resolve-executable-files.js';
 import { validateEnv } from './validate-env.js';
-import { checkGrant, validateGrants } from './validate-grants.js';
+import { checkGrant, RESERVED_JAIL_PATHS, validateGrants } from './validate-grants.js';
 
 export interface JailOptions {
   /** Absolute path of the executable to run. Default: this Node (`process.execPath`). */
   command?: string;
   args?: readonly string[];
-  /** Host files the command needs to read (its runner script), bound read-only at the same paths. */
-  files?: readonly string[];
+  /**
+   * Host files the command needs to read (its runner script), bound read-only: a path is bound at
+   * the same path; `{ source, target }` binds `source` at `target` (absolute, normalized), so the
+   * host's install path need not be visible inside. Without namespaces a file is at its host path.
+   */
+  files?: readonly (string | JailFile)[];
   /** Further executables to make available inside, with their shared libraries (e.g. `/bin/sh`). */
   executables?: readonly string[];
   /** The program's whole environment, on top of `HOME`, `TMPDIR` and `PATH`. Nothing is inherited. */
@@ -48,6 +52,12 @@ export interface JailOptions {
   channel?: FrameDecoderOptions;
 }
 
+/** A host file bound read-only at another path inside the jail. */
+export interface JailFile {
+  source: string;
+  target: string;
+}
+
 const NAMESPACE_WALLS: JailWall[] = [
   'user-namespace',
   'mount-namespace',
@@ -68,6 +78,24 @@ const RLIMIT_WALLS: JailWall[] = [
 ];
 
 /**
+ * The walls a jail started with these options on this host has (what `JailHandle.walls` will say),
+ * for reporting before any jail runs (a backend's `capabilities()` and `health()`).
+ */
+export function jailWalls(
+  support: JailSupport,
+  options: { isolation?: IsolationLevel; allowNetwork?: boolean } = {},
+): JailWall[] {
+  const walls: JailWall[] = ['clean-env'];
+  if (support.unprivilegedUid) walls.push('unprivileged-uid');
+  if ((options.isolation ?? 'namespaces') === 'namespaces') {
+    if (support.level !== 'namespaces') return [];
+    walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
+    if (!options.allowNetwork) walls.push('network-namespace');
+  } else if (support.prlimit) walls.push(...RLIMIT_WALLS);
+  return walls;
+}
+
+/**
  * Starts one command as a single-use jailed process and returns its pipes, its channel and how
  * to end it. Throws only for a bad request (`InvalidRequestError`, naming the field) or missing
  * walls (`JailUnavailableError`); whatever the program then does is reported through the handle.
@@ -80,7 +108,7 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const command = options.command ?? process.execPath;
   const limits = resolveJailLimits(options.limits);
   const grants = validateGrants(options.readPaths, options.writePaths);
-  const files = (options.files ?? []).map((path, i) => checkGrant(path, `files[${i}]`, false).path);
+  const files = (options.files ?? []).map((file, i) => checkFile(file, `files[${i}]`));
   const env = validateEnv({ TMPDIR: '/tmp', PATH: '/usr/bin:/bin', ...options.env });
   const args = [...(options.args ?? [])];
   if (args.some((arg) => typeof arg !== 'string' || arg.includes('\0'))) {
@@ -101,8 +129,7 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const workDirHostPath = options.writableWorkDir ? makeWorkDir(user) : undefined;
   const spawnUser = user && isRoot() ? { uid: user.uid, gid: user.gid } : {};
   const stdio: Array<'pipe'> = ['pipe', 'pipe', 'pipe', 'pipe'];
-  const walls: JailWall[] = ['clean-env'];
-  if (support.unprivilegedUid) walls.push('unprivileged-uid');
+  const walls = jailWalls(support, { isolation, allowNetwork: options.allowNetwork ?? false });
   let child: ChildProcess;
   let workDir: { path: string; hostPath?: string };
   if (isolation === 'namespaces') {
@@ -119,13 +146,10 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
       argv: [prlimit, ...prlimitArgs(limits, true), '--', command, ...args],
     });
     child = spawn(support.bwrap!.path, bwrapArgs, { env: {}, stdio, ...spawnUser });
-    walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
-    if (!options.allowNetwork) walls.push('network-namespace');
   } else {
     const cwd = workDirHostPath ?? makeReadOnlyWorkDir();
     workDir = { path: cwd, hostPath: cwd };
     child = spawnWithoutNamespaces(command, args, { HOME: cwd, ...env }, limits, support, { cwd, spawnUser });
-    if (support.prlimit) walls.push(...RLIMIT_WALLS);
   }
   const channel = new JailChannel(child.stdio[3] as Duplex | undefined, options.channel);
   return new JailProcess({
@@ -138,18 +162,38 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
 }
 
 /** The executables with their libraries, then the caller's files; each target bound once. */
-async function boundFiles(executables: string[], files: string[]): Promise<BoundFile[]> {
+async function boundFiles(executables: string[], files: BoundFile[]): Promise<BoundFile[]> {
   const seen = new Set<string>();
   const bound: BoundFile[] = [];
   const resolved = await Promise.all(
     executables.map((path, i) => resolveExecutableFiles(path, i === 0 ? 'command' : `executables[${i - 2}]`)),
   );
-  for (const file of [...resolved.flat(), ...files.map((path) => ({ source: path, target: path }))]) {
+  for (const file of [...resolved.flat(), ...files]) {
     if (seen.has(file.target)) continue;
     seen.add(file.target);
     bound.push(file);
   }
   return bound;
+}
+
+function checkFile(file: string | JailFile, field: string): BoundFile {
+  if (typeof file === 'string') {
+    const { path } = checkGrant(file, field, false);
+    return { source: path, target: path };
+  }
+  const source = checkGrant(file?.source, `${field}.source`, false).path;
+  const target = file.target;
+  if (
+    typeof target !== 'string' ||
+    !target.startsWith('/') ||
+    target.includes('\0') ||
+    posix.normalize(target) !== target ||
+    target.endsWith('/') ||
+    RESERVED_JAIL_PATHS.some((reserved) => target === reserved || target.startsWith(`${reserved}/`))
+  ) {
+    throw new InvalidRequestError(`${field}.target`, `${JSON.stringify(target)} must be an absolute, normalized path outside /proc, /dev, /sandbox`);
+  }
+  return { source, target };
 }
 
 function makeWorkDir(user: JailUser | undefined): string {
