@@ -190,6 +190,9 @@ export class JailedRunner {
         finish({ kind: 'bad_result', message: `the runner broke the channel protocol: ${error.message}` });
       jail.stdout.on('data', onStdout);
       jail.stderr.on('data', onStderr);
+      // Paused while idle in the pool; an explicitly paused stream needs resume() as well.
+      jail.stdout.resume();
+      jail.stderr.resume();
       jail.channel.on('frame', onFrame);
       jail.channel.on('protocolError', onProtocolError);
       void jail.exited.then((exit) => {

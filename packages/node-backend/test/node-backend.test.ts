@@ -97,7 +97,7 @@ describe('NodeBackend execution contract', () => {
       `try { require('fs').writeFileSync('x.txt', 'x'); return 'wrote'; } catch (e) { return [process.cwd(), e.code]; }`,
     );
     const [cwd, code] = result.value as [string, string];
-    expect(cwd).toMatch(/memory-mcp-node-/);
+    expect(cwd).toBe('/sandbox');
     expect(code).toBe('ERR_ACCESS_DENIED');
   });
 
