@@ -93,9 +93,11 @@ describe('kernel walls around each execution', () => {
          tracing.disable();
        } catch (e) { return e.code ?? e.name; }
        return process.cwd();`,
-      { policy: { readPaths: [hostDir] } },
+      { policy: { readPaths: [hostDir] }, limits: { timeoutMs: 10_000 } },
     );
-    expect(['ok', 'error']).toContain(result.status);
+    // Node 20 cannot open its trace file on the read-only mount ("read-only file system") and its
+    // tracing agent may then hang the process until the deadline: any status, but no file.
+    expect(['ok', 'error', 'timeout']).toContain(result.status);
     expect(readdirSync(hostDir).filter((name) => name.startsWith('node_trace'))).toEqual([]);
     expect(readdirSync(process.cwd()).filter((name) => name.startsWith('node_trace'))).toEqual([]);
   });
@@ -133,7 +135,7 @@ describe('kernel walls around each execution', () => {
         outcome(() => require.resolve(path)),
         outcome(() => require('fs').realpathSync(path)),
         outcome(() => require('fs').statSync(path)),
-        require('fs').existsSync(path),
+        outcome(() => { if (!require('fs').existsSync(path)) throw Object.assign(new Error(), { code: 'absent' }); }),
       ];`;
     const existing = await run(probe(secretFile));
     const missing = await run(probe(join(hostDir, 'no-such-file.db')));
@@ -178,14 +180,16 @@ describe('kernel walls around each execution', () => {
     const result = await run(`
       const os = require('os');
       let user; try { user = os.userInfo().username; } catch (e) { user = e.code; }
+      let home; try { home = os.homedir(); } catch (e) { home = e.code; }
       let stack; try { null.x; } catch (e) { stack = e.stack; }
-      return { hostname: os.hostname(), user, home: os.homedir(), uid: process.getuid(), argv: process.argv, filename: __filename, cwd: process.cwd(), stack, env: process.env };`);
+      return { hostname: os.hostname(), user, home, uid: process.getuid(), argv: process.argv, filename: __filename, cwd: process.cwd(), stack, env: process.env };`);
     expect(result.status).toBe('ok');
     const value = result.value as Record<string, unknown>;
     expect(value.hostname).toBe('sandbox');
     expect(value.hostname).not.toBe(hostname());
     expect(value.user).not.toBe(userInfo().username);
-    expect(value.home).toBe('/sandbox');
+    // No /etc/passwd inside and HOME is not passed on: there is no home to find.
+    expect(value.home).toBe('ERR_SYSTEM_ERROR');
     expect(value.uid).toBe(65534);
     const installPath = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
     expect(JSON.stringify(value)).not.toContain(installPath);
