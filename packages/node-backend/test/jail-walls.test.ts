@@ -16,7 +16,10 @@ chmodSync(hostDir, 0o755);
 const secretFile = join(hostDir, 'memory.db');
 writeFileSync(secretFile, 'host database');
 const socketPath = join(hostDir, 'host.sock');
+// Like docker.sock (0660 root:docker) or an ssh-agent socket (0600): not for everyone.
+const privateSocketPath = join(hostDir, 'private.sock');
 let server: Server;
+let privateServer: Server;
 let connections = 0;
 
 beforeAll(async () => {
@@ -26,10 +29,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   chmodSync(socketPath, 0o777);
+  privateServer = createServer((socket) => {
+    connections++;
+    socket.end('private\n');
+  });
+  await new Promise<void>((resolve) => privateServer.listen(privateSocketPath, resolve));
+  chmodSync(privateSocketPath, 0o660);
 });
 afterAll(async () => {
   await backend.close();
   server.close();
+  privateServer.close();
   rmSync(hostDir, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -216,6 +226,60 @@ describe('kernel walls around each execution', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('with the inner layer out of the way, the kernel walls still hold', () => {
+  it('a child Node without the permission model sees no host paths, files, sockets or identity', async () => {
+    const probe = `
+      const fs = require('fs');
+      const net = require('net');
+      const tryIt = (fn) => { try { return fn(); } catch (e) { return e.code; } };
+      const connect = (path) => new Promise((resolve) => {
+        const s = net.connect(path);
+        s.on('connect', () => { s.destroy(); resolve('connected'); });
+        s.on('error', (e) => resolve(e.code));
+      });
+      (async () => {
+        console.log(JSON.stringify({
+          root: tryIt(() => fs.readdirSync('/')),
+          parent: tryIt(() => fs.readdirSync(${JSON.stringify(tmpdir())})),
+          secret: tryIt(() => fs.readFileSync(${JSON.stringify(secretFile)}, 'utf8')),
+          passwd: tryIt(() => fs.readFileSync('/etc/passwd', 'utf8')),
+          writeRoot: tryIt(() => fs.writeFileSync('/pwned', 'x')),
+          writeGrant: tryIt(() => fs.writeFileSync(${JSON.stringify(join(hostDir, 'pwned'))}, 'x')),
+          socket: await connect(${JSON.stringify(privateSocketPath)}),
+          hostname: require('os').hostname(),
+          uid: process.getuid(),
+        }));
+      })();`;
+    const before = connections;
+    const result = await run(
+      `const out = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(probe)}], { encoding: 'utf8' });
+       if (out.status !== 0) throw new Error('probe failed: ' + out.stderr);
+       return JSON.parse(out.stdout);`,
+      { policy: { readPaths: [hostDir], allowProcesses: true }, limits: { timeoutMs: 30_000 } },
+    );
+    expect(result.status).toBe('ok');
+    const seen = result.value as Record<string, unknown>;
+    const hostOnly = readdirSync('/').filter((name) => !['usr', 'lib', 'lib64', 'bin', 'tmp', 'proc', 'dev', 'opt', 'sandbox', 'etc'].includes(name));
+    expect(hostOnly.length).toBeGreaterThan(0);
+    expect(Array.isArray(seen.root)).toBe(true);
+    for (const name of hostOnly) expect(seen.root).not.toContain(name);
+    // The host's /tmp holds other runs' directories; inside, the grant's parent holds only the grant.
+    expect(seen.parent).toEqual([hostDir.split('/').pop()]);
+    // The read grant is readable (it is granted); writes to it and to / are refused by read-only mounts.
+    expect(seen.secret).toBe('host database');
+    expect(seen.passwd).toBe('ENOENT');
+    expect(seen.writeRoot).toBe('EROFS');
+    expect(seen.writeGrant).toBe('EROFS');
+    // A root-only socket inside a read grant is visible, but the process runs as uid 65534: refused.
+    // (A read-only bind mount does not stop connect(); a world-writable socket in a grant would be
+    // reachable, see the README.)
+    expect(seen.socket).toBe('EACCES');
+    expect(connections - before).toBe(0);
+    expect(seen).toMatchObject({ hostname: 'sandbox', uid: 65534 });
+    expect(existsSync(join(hostDir, 'pwned'))).toBe(false);
   });
 });
 
