@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { type IsolationLevel, type JailHandle, type JailMemory, startJail } from '@memory-mcp/process-jail';
 import { OutputCap, type OutputStream } from '@memory-mcp/sandbox-core';
 import { isReadyFrame, parseRunnerResult } from './parse-runner-result.js';
-import { MAX_RESULT_FRAME_BYTES, NONCE_BYTES, type RunnerJob, type RunnerResult } from './runner/runner-protocol.js';
+import {
+  MAX_RESULT_FRAME_BYTES,
+  NONCE_BYTES,
+  type RunnerJob,
+  type RunnerResult,
+} from './runner/runner-protocol.js';
 
 /** Where the runner file is inside the jail: a fixed path, so the host's install path stays hidden. */
 export const JAILED_RUNNER_PATH = '/opt/memory-mcp/runner.cjs';
@@ -86,8 +91,15 @@ export class JailedRunner {
     const inside = profile.isolation === 'namespaces' ? JAILED_RUNNER_PATH : profile.runnerPath;
     this.#handle = startJail({
       args: nodeArgs(profile, inside),
-      files: [profile.isolation === 'namespaces' ? { source: profile.runnerPath, target: inside } : profile.runnerPath],
-      env: profile.isolation === 'permission-model' && !profile.allowNetwork ? { MEMORY_MCP_NETWORK_GUARD: '1' } : {},
+      files: [
+        profile.isolation === 'namespaces'
+          ? { source: profile.runnerPath, target: inside }
+          : profile.runnerPath,
+      ],
+      env:
+        profile.isolation === 'permission-model' && !profile.allowNetwork
+          ? { MEMORY_MCP_NETWORK_GUARD: '1' }
+          : {},
       readPaths: profile.readPaths,
       writePaths: profile.writePaths,
       allowNetwork: profile.allowNetwork,

@@ -45,7 +45,13 @@ export function mapRunReport(backend: string, report: RunReport, limits: Limits)
         message: `output passed maxOutputBytes (${limits.maxOutputBytes} bytes); the jail was killed`,
       });
     case 'cancelled':
-      return { ...emptyResult(backend, 'cancelled', { kind: 'cancelled', message: 'the caller cancelled the execution' }), ...base };
+      return {
+        ...emptyResult(backend, 'cancelled', {
+          kind: 'cancelled',
+          message: 'the caller cancelled the execution',
+        }),
+        ...base,
+      };
     case 'bad_result':
       return failed('result_channel', outcome.message);
     case 'exited': {

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import {
   detectJailSupport,
   type IsolationLevel,
-  JailUnavailableError,
   type JailSupport,
+  JailUnavailableError,
   jailWalls,
   validateGrants,
 } from '@memory-mcp/process-jail';
@@ -126,7 +126,8 @@ export class NodeBackend implements Backend {
 
   /** Why this backend refuses to run code here, with the fix; undefined when it runs. */
   #refusal(support: JailSupport): string | undefined {
-    if (!this.#permissionFlag) return `Node ${process.version} has no permission model; fix: use Node 20.19+, 22.13+ or 24+`;
+    if (!this.#permissionFlag)
+      return `Node ${process.version} has no permission model; fix: use Node 20.19+, 22.13+ or 24+`;
     if (this.isolation === 'namespaces' && support.level !== 'namespaces') {
       return new JailUnavailableError({
         reason: support.reason ?? 'unknown',
@@ -177,7 +178,10 @@ export class NodeBackend implements Backend {
     validateGrants(policy.readPaths, policy.writePaths);
     const input = request.input === undefined ? undefined : JSON.stringify(request.input);
     if (request.code.length + (input?.length ?? 0) > MAX_RESULT_FRAME_BYTES - 4096) {
-      throw new InvalidRequestError('code', `code and input together must stay under ${MAX_RESULT_FRAME_BYTES - 4096} characters`);
+      throw new InvalidRequestError(
+        'code',
+        `code and input together must stay under ${MAX_RESULT_FRAME_BYTES - 4096} characters`,
+      );
     }
     await this.#started;
     const refusal = this.#refusal(this.#supportNow!);
@@ -223,9 +227,13 @@ export class NodeBackend implements Backend {
         report = await runner.run(job, limits, request.signal);
       } catch (error) {
         if (InvalidRequestError.isInstance(error)) throw error;
-        throw new BackendUnavailableError('node', `could not start a jailed runner: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new BackendUnavailableError(
+          'node',
+          `could not start a jailed runner: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       } finally {
         // The slot is released only after this: nothing of the jail is left running.
         await runner.close();

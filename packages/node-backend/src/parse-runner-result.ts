@@ -1,14 +1,20 @@
 import type { RunnerResult } from './runner/runner-protocol.js';
 
-export type ParsedFrame =
-  | { ok: true; result: Omit<RunnerResult, 'nonce'> }
-  | { ok: false; message: string };
+export type ParsedFrame = { ok: true; result: Omit<RunnerResult, 'nonce'> } | { ok: false; message: string };
 
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_COUNT;
 const isString = (value: unknown): value is string => typeof value === 'string';
-const RESULT_KEYS = new Set(['nonce', 'kind', 'valueJson', 'valueDescription', 'error', 'stdoutBytes', 'stderrBytes']);
+const RESULT_KEYS = new Set([
+  'nonce',
+  'kind',
+  'valueJson',
+  'valueDescription',
+  'error',
+  'stdoutBytes',
+  'stderrBytes',
+]);
 const ERROR_KEYS = new Set(['kind', 'message', 'stack']);
 
 /**
@@ -17,17 +23,22 @@ const ERROR_KEYS = new Set(['kind', 'message', 'stack']);
  * execution's `error`.
  */
 export function parseRunnerResult(frame: unknown, nonce: string): ParsedFrame {
-  const bad = (why: string): ParsedFrame => ({ ok: false, message: `the runner sent an invalid result: ${why}` });
+  const bad = (why: string): ParsedFrame => ({
+    ok: false,
+    message: `the runner sent an invalid result: ${why}`,
+  });
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return bad('not an object');
   const record = frame as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!RESULT_KEYS.has(key)) return bad(`unexpected field ${JSON.stringify(key.slice(0, 40))}`);
+  for (const key of Object.keys(record))
+    if (!RESULT_KEYS.has(key)) return bad(`unexpected field ${JSON.stringify(key.slice(0, 40))}`);
   if (record.nonce !== nonce) return bad('wrong or missing nonce (a forged result)');
   if (!isCount(record.stdoutBytes) || !isCount(record.stderrBytes)) return bad('byte counts');
   const counts = { stdoutBytes: record.stdoutBytes, stderrBytes: record.stderrBytes };
   if (record.kind === 'value') {
     if (record.error !== undefined) return bad('a value with an error');
     if (record.valueJson !== undefined && !isString(record.valueJson)) return bad('valueJson');
-    if (record.valueDescription !== undefined && !isString(record.valueDescription)) return bad('valueDescription');
+    if (record.valueDescription !== undefined && !isString(record.valueDescription))
+      return bad('valueDescription');
     if (record.valueJson !== undefined && record.valueDescription !== undefined) return bad('two values');
     return {
       ok: true,
@@ -39,7 +50,8 @@ export function parseRunnerResult(frame: unknown, nonce: string): ParsedFrame {
     };
   }
   if (record.kind === 'error') {
-    if (record.valueJson !== undefined || record.valueDescription !== undefined) return bad('an error with a value');
+    if (record.valueJson !== undefined || record.valueDescription !== undefined)
+      return bad('an error with a value');
     const error = record.error;
     if (typeof error !== 'object' || error === null || Array.isArray(error)) return bad('error');
     const fields = error as Record<string, unknown>;

@@ -6,7 +6,10 @@ import { NodeBackend } from '../src/index.js';
 const backend = new NodeBackend({ poolSize: 1, maxConcurrency: 2 });
 afterAll(() => backend.close());
 afterEach(async () => {
-  const next = await backend.execute({ language: 'javascript', code: 'console.log("still alive"); return 6 * 7;' });
+  const next = await backend.execute({
+    language: 'javascript',
+    code: 'console.log("still alive"); return 6 * 7;',
+  });
   expect(next).toMatchObject({ status: 'ok', stdout: 'still alive\n', value: 42 });
   expect(backend.stats().running).toBe(0);
 });
@@ -24,13 +27,17 @@ const frameWriter = `
 
 describe('the host survives the jailed process', () => {
   it('a frame of invalid JSON on the channel fails only that execution', async () => {
-    const result = await run(`${frameWriter} writeFrame('{"nonce": oops'); await new Promise((r) => setTimeout(r, 200)); return 'sent';`);
+    const result = await run(
+      `${frameWriter} writeFrame('{"nonce": oops'); await new Promise((r) => setTimeout(r, 200)); return 'sent';`,
+    );
     expect(result.status).toBe('error');
     expect(result.error?.kind).toBe('result_channel');
   });
 
   it('garbage and a newline-free line on the channel fail only that execution', async () => {
-    const result = await run(`require('fs').writeSync(3, 'this is not a frame\\n'.repeat(1000)); await new Promise((r) => setTimeout(r, 200)); return 1;`);
+    const result = await run(
+      `require('fs').writeSync(3, 'this is not a frame\\n'.repeat(1000)); await new Promise((r) => setTimeout(r, 200)); return 1;`,
+    );
     expect(result.status).toBe('error');
     expect(result.error?.kind).toBe('result_channel');
   });
@@ -55,7 +62,10 @@ describe('the host survives the jailed process', () => {
       const seen = [typeof process.send, typeof process._send, typeof process.channel];
       try { process._send({ cmd: 'NODE_HANDLE_ACK' }, null, true); } catch (e) { seen.push(e.name); }
       return seen;`);
-    expect(result).toMatchObject({ status: 'ok', value: ['undefined', 'undefined', 'undefined', 'TypeError'] });
+    expect(result).toMatchObject({
+      status: 'ok',
+      value: ['undefined', 'undefined', 'undefined', 'TypeError'],
+    });
   });
 
   it('closing every file descriptor (the channel included) is an error result, not a hang', async () => {
@@ -74,19 +84,30 @@ describe('the host survives the jailed process', () => {
       { limits: { maxOutputBytes: 256 * 1024 } },
     );
     expect(result.status).toBe('output_limit');
-    expect(Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr)).toBeLessThanOrEqual(256 * 1024);
+    expect(Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr)).toBeLessThanOrEqual(
+      256 * 1024,
+    );
   });
 
   it('a result frame with a guessed nonce is a forgery: the execution fails', async () => {
-    const forged = JSON.stringify({ nonce: '0'.repeat(32), kind: 'value', valueJson: '"forged"', stdoutBytes: 0, stderrBytes: 0 });
-    const result = await run(`${frameWriter} writeFrame(${JSON.stringify(forged)}); throw new Error('the real outcome');`);
+    const forged = JSON.stringify({
+      nonce: '0'.repeat(32),
+      kind: 'value',
+      valueJson: '"forged"',
+      stdoutBytes: 0,
+      stderrBytes: 0,
+    });
+    const result = await run(
+      `${frameWriter} writeFrame(${JSON.stringify(forged)}); throw new Error('the real outcome');`,
+    );
     expect(result.status).toBe('error');
     expect(result.value).toBeUndefined();
     expect(JSON.stringify(result)).not.toContain('forged"');
   });
 
   it('a heap snapshot does not hold the nonce: forging with every 32-hex string in it fails', async () => {
-    const result = await run(`${frameWriter}
+    const result = await run(
+      `${frameWriter}
       const v8 = require('v8');
       const chunks = [];
       for await (const chunk of v8.getHeapSnapshot()) chunks.push(chunk);

@@ -43,7 +43,10 @@ afterAll(async () => {
   rmSync(hostDir, { recursive: true, force: true });
 });
 afterEach(async () => {
-  const next = await backend.execute({ language: 'javascript', code: 'console.log("still alive"); return 6 * 7;' });
+  const next = await backend.execute({
+    language: 'javascript',
+    code: 'console.log("still alive"); return 6 * 7;',
+  });
   expect(next).toMatchObject({ status: 'ok', stdout: 'still alive\n', value: 42 });
   expect(backend.stats().running).toBe(0);
 });
@@ -72,7 +75,9 @@ describe('kernel walls around each execution', () => {
     expect(result.value).toMatchObject({ error: 'RangeError' });
     expect((result.value as { n: number }).n).toBeLessThan(64);
     expect(result.memoryPeakBytes).toBeGreaterThan(0);
-    expect(result.memoryPeakBytes!).toBeLessThanOrEqual(memoryBytes + NODE_DATA_BASELINE_BYTES + FILE_BACKED_ALLOWANCE);
+    expect(result.memoryPeakBytes!).toBeLessThanOrEqual(
+      memoryBytes + NODE_DATA_BASELINE_BYTES + FILE_BACKED_ALLOWANCE,
+    );
   });
 
   it('a WebAssembly.Memory bomb stops at the cap; peak RSS stays within cap + baseline', async () => {
@@ -89,7 +94,9 @@ describe('kernel walls around each execution', () => {
     expect(result.status).toBe('ok');
     expect(result.value).toMatchObject({ error: 'RangeError' });
     expect((result.value as { mib: number }).mib).toBeLessThan(1024);
-    expect(result.memoryPeakBytes!).toBeLessThanOrEqual(memoryBytes + NODE_DATA_BASELINE_BYTES + FILE_BACKED_ALLOWANCE);
+    expect(result.memoryPeakBytes!).toBeLessThanOrEqual(
+      memoryBytes + NODE_DATA_BASELINE_BYTES + FILE_BACKED_ALLOWANCE,
+    );
   });
 
   it('trace_events cannot write into a read grant, even after chdir there', async () => {
@@ -163,7 +170,9 @@ describe('kernel walls around each execution', () => {
     );
     expect(result.status).toBe('ok');
     const { root, parent } = result.value as { root: string[] | string; parent: string[] | string };
-    const hostOnly = readdirSync('/').filter((name) => !['usr', 'lib', 'lib64', 'bin', 'tmp', 'proc', 'dev', 'opt', 'sandbox', 'etc'].includes(name));
+    const hostOnly = readdirSync('/').filter(
+      (name) => !['usr', 'lib', 'lib64', 'bin', 'tmp', 'proc', 'dev', 'opt', 'sandbox', 'etc'].includes(name),
+    );
     expect(hostOnly.length).toBeGreaterThan(0);
     if (Array.isArray(root)) for (const name of hostOnly) expect(root).not.toContain(name);
     // The host's /tmp holds other runs' directories; inside, the parent holds only the grant.
@@ -218,9 +227,12 @@ describe('kernel walls around each execution', () => {
   it('files it creates in a write grant belong to uid 65534, not host root', async () => {
     const dir = writableDir();
     try {
-      const result = await run(`require('fs').writeFileSync(${JSON.stringify(join(dir, 'made.txt'))}, 'x'); return 'ok';`, {
-        policy: { readPaths: [dir], writePaths: [dir] },
-      });
+      const result = await run(
+        `require('fs').writeFileSync(${JSON.stringify(join(dir, 'made.txt'))}, 'x'); return 'ok';`,
+        {
+          policy: { readPaths: [dir], writePaths: [dir] },
+        },
+      );
       expect(result).toMatchObject({ status: 'ok', value: 'ok' });
       expect(statSync(join(dir, 'made.txt'))).toMatchObject({ uid: 65534, gid: 65534 });
     } finally {
@@ -262,7 +274,9 @@ describe('with the inner layer out of the way, the kernel walls still hold', () 
     );
     expect(result.status).toBe('ok');
     const seen = result.value as Record<string, unknown>;
-    const hostOnly = readdirSync('/').filter((name) => !['usr', 'lib', 'lib64', 'bin', 'tmp', 'proc', 'dev', 'opt', 'sandbox', 'etc'].includes(name));
+    const hostOnly = readdirSync('/').filter(
+      (name) => !['usr', 'lib', 'lib64', 'bin', 'tmp', 'proc', 'dev', 'opt', 'sandbox', 'etc'].includes(name),
+    );
     expect(hostOnly.length).toBeGreaterThan(0);
     expect(Array.isArray(seen.root)).toBe(true);
     for (const name of hostOnly) expect(seen.root).not.toContain(name);
@@ -304,7 +318,10 @@ describe('nothing outlives its result', () => {
          const fs = require('fs');
          for (let i = 0; i < 600 && !fs.existsSync(${JSON.stringify(marks)}); i++) await new Promise((r) => setTimeout(r, 50));
          return fs.existsSync(${JSON.stringify(marks)}) ? 'reported' : 'child never ran';`,
-        { policy: { readPaths: [dir], writePaths: [dir], allowProcesses: true }, limits: { timeoutMs: 30_000 } },
+        {
+          policy: { readPaths: [dir], writePaths: [dir], allowProcesses: true },
+          limits: { timeoutMs: 30_000 },
+        },
       );
       expect(result).toMatchObject({ status: 'ok', value: 'reported' });
       expect(backend.stats().running).toBe(0);

@@ -148,7 +148,16 @@ describe('NodeBackend execution contract', () => {
       nodeApis: true,
       languages: ['javascript', 'typescript'],
     });
-    for (const wall of ['user-namespace', 'mount-namespace', 'pid-namespace', 'network-namespace', 'minimal-root', 'rlimit-data', 'unprivileged-uid', 'node-permission-model']) {
+    for (const wall of [
+      'user-namespace',
+      'mount-namespace',
+      'pid-namespace',
+      'network-namespace',
+      'minimal-root',
+      'rlimit-data',
+      'unprivileged-uid',
+      'node-permission-model',
+    ]) {
       expect(caps.walls).toContain(wall);
     }
     const health = await backend.health();
@@ -184,7 +193,10 @@ describe('NodeBackend execution contract', () => {
   it('the named weaker level runs without namespaces and says so', async () => {
     const weaker = new NodeBackend({ poolSize: 0, isolation: 'permission-model' });
     try {
-      const result = await weaker.execute({ language: 'javascript', code: 'return require("os").hostname() === "sandbox";' });
+      const result = await weaker.execute({
+        language: 'javascript',
+        code: 'return require("os").hostname() === "sandbox";',
+      });
       expect(result).toMatchObject({ status: 'ok', value: false });
       const { walls } = weaker.capabilities();
       expect(walls).toContain('node-permission-model');

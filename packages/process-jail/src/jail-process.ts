@@ -157,7 +157,8 @@ export class JailProcess implements JailHandle {
     } catch {
       return undefined;
     }
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
     const peakRssBytes = kib('VmHWM');
     const rssFileBytes = kib('RssFile');
     if (!Number.isFinite(peakRssBytes) || !Number.isFinite(rssFileBytes)) return undefined;

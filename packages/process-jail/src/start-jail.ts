@@ -191,7 +191,10 @@ function checkFile(file: string | JailFile, field: string): BoundFile {
     target.endsWith('/') ||
     RESERVED_JAIL_PATHS.some((reserved) => target === reserved || target.startsWith(`${reserved}/`))
   ) {
-    throw new InvalidRequestError(`${field}.target`, `${JSON.stringify(target)} must be an absolute, normalized path outside /proc, /dev, /sandbox`);
+    throw new InvalidRequestError(
+      `${field}.target`,
+      `${JSON.stringify(target)} must be an absolute, normalized path outside /proc, /dev, /sandbox`,
+    );
   }
   return { source, target };
 }

@@ -40,7 +40,10 @@ const countingWrite =
   (chunk: unknown, encodingOrCallback?: unknown, callback?: unknown): boolean => {
     const size =
       typeof chunk === 'string'
-        ? byteLength(chunk, typeof encodingOrCallback === 'string' ? (encodingOrCallback as BufferEncoding) : 'utf8')
+        ? byteLength(
+            chunk,
+            typeof encodingOrCallback === 'string' ? (encodingOrCallback as BufferEncoding) : 'utf8',
+          )
         : byteLength(chunk as Uint8Array);
     count(size);
     return (write as (...args: unknown[]) => boolean)(chunk, encodingOrCallback, callback);
@@ -131,13 +134,20 @@ function valueBody(value: unknown): string {
   }
   if (typeof json === 'string') {
     if (json.length > MAX_RESULT_FRAME_BYTES / 2) {
-      return errorBody({ name: 'ResultTooLarge', message: `the return value is over ${MAX_RESULT_FRAME_BYTES / 2} characters of JSON` });
+      return errorBody({
+        name: 'ResultTooLarge',
+        message: `the return value is over ${MAX_RESULT_FRAME_BYTES / 2} characters of JSON`,
+      });
     }
     return `"kind":"value","valueJson":${stringify(json)}`;
   }
   let description: string;
   try {
-    description = strSlice(StringOf(inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY })), 0, 2000);
+    description = strSlice(
+      StringOf(inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY })),
+      0,
+      2000,
+    );
   } catch {
     description = '[a value that cannot be described]';
   }
