@@ -50,6 +50,7 @@ export interface RunReport {
   truncated: boolean;
   /** What the output cap charged (at least its floor per chunk). */
   outputChargedBytes: number;
+  /** From sending the job to the outcome (the jail's teardown after it is not included). */
   runMs: number;
   /** The program's memory read from /proc when its result arrived. */
   memory?: JailMemory;
@@ -162,63 +163,68 @@ export class JailedRunner {
     const output = new OutputCap({ maxBytes: limits.maxOutputBytes });
     const received = { stdout: 0, stderr: 0 };
 
-    const outcome = await new Promise<{ outcome: RunOutcome; memory?: JailMemory }>((resolve) => {
-      let settled = false;
-      let result: Omit<RunnerResult, 'nonce'> | undefined;
-      const finish = (outcome: RunOutcome) => {
-        if (settled) return;
-        settled = true;
-        // Read before the kill: the kernel's high-water mark of the program's resident memory.
-        const memory = outcome.kind === 'result' ? jail.memory() : undefined;
-        jail.kill();
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        jail.stdout.off('data', onStdout);
-        jail.stderr.off('data', onStderr);
-        jail.channel.off('frame', onFrame);
-        jail.channel.off('protocolError', onProtocolError);
-        resolve({ outcome, ...(memory ? { memory } : {}) });
-      };
-      const complete = () => {
-        if (result && received.stdout >= result.stdoutBytes && received.stderr >= result.stderrBytes) {
-          finish({ kind: 'result', result });
-        }
-      };
-      const take = (stream: OutputStream) => (chunk: Buffer) => {
-        received[stream] += chunk.length;
-        if (output.write(stream, chunk)) complete();
-        else finish({ kind: 'output_limit' });
-      };
-      const onStdout = take('stdout');
-      const onStderr = take('stderr');
-      const onFrame = (frame: unknown) => {
-        if (result) return;
-        const parsed = parseRunnerResult(frame, nonce);
-        if (!parsed.ok) return finish({ kind: 'bad_result', message: parsed.message });
-        result = parsed.result;
-        complete();
-      };
-      const onProtocolError = (error: Error) =>
-        finish({ kind: 'bad_result', message: `the runner broke the channel protocol: ${error.message}` });
-      jail.stdout.on('data', onStdout);
-      jail.stderr.on('data', onStderr);
-      // Paused while idle in the pool; an explicitly paused stream needs resume() as well.
-      jail.stdout.resume();
-      jail.stderr.resume();
-      jail.channel.on('frame', onFrame);
-      jail.channel.on('protocolError', onProtocolError);
-      void jail.exited.then((exit) => {
-        // exited settles after the pipes drained, so all output and frames are in.
-        if (result) finish({ kind: 'result', result });
-        else finish({ kind: 'exited', code: exit.code, signal: exit.signal, reason: exit.reason });
-      });
-      const timer = setTimeout(() => finish({ kind: 'timeout' }), limits.timeoutMs);
-      const onAbort = () => finish({ kind: 'cancelled' });
-      if (signal?.aborted) onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const payload = Buffer.concat([Buffer.from(nonce, 'latin1'), Buffer.from(JSON.stringify(job), 'utf8')]);
-      jail.channel.write(payload);
-    });
+    const outcome = await new Promise<{ outcome: RunOutcome; runMs: number; memory?: JailMemory }>(
+      (resolve) => {
+        let settled = false;
+        let result: Omit<RunnerResult, 'nonce'> | undefined;
+        const finish = (outcome: RunOutcome) => {
+          if (settled) return;
+          settled = true;
+          // Read before the kill: the kernel's high-water mark of the program's resident memory.
+          const memory = outcome.kind === 'result' ? jail.memory() : undefined;
+          jail.kill();
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          jail.stdout.off('data', onStdout);
+          jail.stderr.off('data', onStderr);
+          jail.channel.off('frame', onFrame);
+          jail.channel.off('protocolError', onProtocolError);
+          resolve({ outcome, runMs: performance.now() - started, ...(memory ? { memory } : {}) });
+        };
+        const complete = () => {
+          if (result && received.stdout >= result.stdoutBytes && received.stderr >= result.stderrBytes) {
+            finish({ kind: 'result', result });
+          }
+        };
+        const take = (stream: OutputStream) => (chunk: Buffer) => {
+          received[stream] += chunk.length;
+          if (output.write(stream, chunk)) complete();
+          else finish({ kind: 'output_limit' });
+        };
+        const onStdout = take('stdout');
+        const onStderr = take('stderr');
+        const onFrame = (frame: unknown) => {
+          if (result) return;
+          const parsed = parseRunnerResult(frame, nonce);
+          if (!parsed.ok) return finish({ kind: 'bad_result', message: parsed.message });
+          result = parsed.result;
+          complete();
+        };
+        const onProtocolError = (error: Error) =>
+          finish({ kind: 'bad_result', message: `the runner broke the channel protocol: ${error.message}` });
+        jail.stdout.on('data', onStdout);
+        jail.stderr.on('data', onStderr);
+        // Paused while idle in the pool; an explicitly paused stream needs resume() as well.
+        jail.stdout.resume();
+        jail.stderr.resume();
+        jail.channel.on('frame', onFrame);
+        jail.channel.on('protocolError', onProtocolError);
+        void jail.exited.then((exit) => {
+          // exited settles after the pipes drained, so all output and frames are in.
+          if (result) finish({ kind: 'result', result });
+          else finish({ kind: 'exited', code: exit.code, signal: exit.signal, reason: exit.reason });
+        });
+        const timer = setTimeout(() => finish({ kind: 'timeout' }), limits.timeoutMs);
+        const onAbort = () => finish({ kind: 'cancelled' });
+        if (signal?.aborted) onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const payload = Buffer.concat([
+          Buffer.from(nonce, 'latin1'),
+          Buffer.from(JSON.stringify(job), 'utf8'),
+        ]);
+        jail.channel.write(payload);
+      },
+    );
     await jail.exited;
     return {
       outcome: outcome.outcome,
@@ -226,7 +232,7 @@ export class JailedRunner {
       stderr: output.text('stderr'),
       truncated: output.truncated,
       outputChargedBytes: output.chargedBytes,
-      runMs: performance.now() - started,
+      runMs: outcome.runMs,
       ...(outcome.memory ? { memory: outcome.memory } : {}),
     };
   }
