@@ -104,6 +104,7 @@ export class JailedRunner {
       readPaths: profile.readPaths,
       writePaths: profile.writePaths,
       allowNetwork: profile.allowNetwork,
+      denyUnixSockets: true,
       isolation: profile.isolation,
       limits: { memoryBytes: profile.memoryBytes },
       channel: { maxFrameBytes: MAX_RESULT_FRAME_BYTES + 4096 },

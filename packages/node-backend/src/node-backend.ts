@@ -140,7 +140,10 @@ export class NodeBackend implements Backend {
   /** The walls up around each execution (with the default policy), once detection has finished. */
   #walls(support: JailSupport | undefined): string[] | undefined {
     if (!support || this.#refusal(support)) return support ? [] : undefined;
-    return [...jailWalls(support, { isolation: this.isolation }), PERMISSION_MODEL_WALL];
+    return [
+      ...jailWalls(support, { isolation: this.isolation, denyUnixSockets: true }),
+      PERMISSION_MODEL_WALL,
+    ];
   }
 
   capabilities(): BackendCapabilities {

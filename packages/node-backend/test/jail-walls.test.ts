@@ -127,7 +127,8 @@ describe('kernel walls around each execution', () => {
         s.on('data', (d) => resolve('got: ' + d));
         s.on('error', (e) => resolve(e.code));
       });`);
-    expect(connect).toMatchObject({ status: 'ok', value: 'ENOENT' });
+    // seccomp refuses socket(AF_UNIX) before the (absent) path is even looked up.
+    expect(connect).toMatchObject({ status: 'ok', value: 'EAFNOSUPPORT' });
     const planted = join(hostDir, 'planted.sock');
     const listen = await run(`
       const net = require('net');
@@ -260,14 +261,20 @@ describe('with the inner layer out of the way, the kernel walls still hold', () 
           passwd: tryIt(() => fs.readFileSync('/etc/passwd', 'utf8')),
           writeRoot: tryIt(() => fs.writeFileSync('/pwned', 'x')),
           writeGrant: tryIt(() => fs.writeFileSync(${JSON.stringify(join(hostDir, 'pwned'))}, 'x')),
-          socket: await connect(${JSON.stringify(privateSocketPath)}),
+          socket: await connect(${JSON.stringify(socketPath)}),
+          privateSocket: await connect(${JSON.stringify(privateSocketPath)}),
           hostname: require('os').hostname(),
           uid: process.getuid(),
         }));
       })();`;
     const before = connections;
     const result = await run(
-      `const out = require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(probe)}], { encoding: 'utf8' });
+      `const { spawnSync } = require('child_process');
+       // Node 22+ hands its permission flags on to child Nodes; then widen them to everything, so
+       // only the kernel walls are left.
+       const inherits = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(!!process.permission))'], { encoding: 'utf8' }).stdout === 'true';
+       const widen = inherits ? ['--allow-fs-read=*', '--allow-fs-write=*'] : [];
+       const out = spawnSync(process.execPath, [...widen, '-e', ${JSON.stringify(probe)}], { encoding: 'utf8' });
        if (out.status !== 0) throw new Error('probe failed: ' + out.stderr);
        return JSON.parse(out.stdout);`,
       { policy: { readPaths: [hostDir], allowProcesses: true }, limits: { timeoutMs: 30_000 } },
@@ -291,10 +298,10 @@ describe('with the inner layer out of the way, the kernel walls still hold', () 
     expect(seen.passwd).toBe('ENOENT');
     expect(seen.writeRoot).toBe('EROFS');
     expect(seen.writeGrant).toBe('EROFS');
-    // A root-only socket inside a read grant is visible, but the process runs as uid 65534: refused.
-    // (A read-only bind mount does not stop connect(); a world-writable socket in a grant would be
-    // reachable, see the README.)
-    expect(seen.socket).toBe('EACCES');
+    // Sockets inside a read grant are visible, and a read-only bind mount does not stop connect():
+    // the seccomp filter does, for the world-writable one too (uid 65534 alone would not).
+    expect(seen.socket).toBe('EAFNOSUPPORT');
+    expect(seen.privateSocket).toBe('EAFNOSUPPORT');
     expect(connections - before).toBe(0);
     expect(seen).toMatchObject({ hostname: 'sandbox', uid: 65534 });
     expect(existsSync(join(hostDir, 'pwned'))).toBe(false);

@@ -156,6 +156,7 @@ describe('NodeBackend execution contract', () => {
       'minimal-root',
       'rlimit-data',
       'unprivileged-uid',
+      'seccomp-no-unix-sockets',
       'node-permission-model',
     ]) {
       expect(caps.walls).toContain(wall);

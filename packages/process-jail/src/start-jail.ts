@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { buildBwrapArgs, JAIL_WORK_DIR } from './build-bwrap-args.js';
 import type { FrameDecoderOptions } from './channel/frame-decoder.js';
@@ -14,6 +14,7 @@ import { type JailHandle, JailProcess } from './jail-process.js';
 import { isRoot, type JailUser, resolveJailUser } from './jail-user.js';
 import type { IsolationLevel, JailWall } from './jail-wall.js';
 import { type BoundFile, resolveExecutableFiles } from './resolve-executable-files.js';
+import { unixSocketFilter } from './unix-socket-filter.js';
 import { validateEnv } from './validate-env.js';
 import { checkGrant, RESERVED_JAIL_PATHS, validateGrants } from './validate-grants.js';
 
@@ -48,6 +49,12 @@ export interface JailOptions {
    * rlimits where available; the caller's runtime must restrict itself (Node's `--permission`).
    */
   isolation?: IsolationLevel;
+  /**
+   * Install a seccomp filter that makes `socket(AF_UNIX)` fail (EAFNOSUPPORT): no unix socket of
+   * any kind can be connected to or created, even one visible through a grant. x86_64 and arm64;
+   * namespaces level only. Default false.
+   */
+  denyUnixSockets?: boolean;
   /** Caps for the framed channel. */
   channel?: FrameDecoderOptions;
 }
@@ -57,6 +64,9 @@ export interface JailFile {
   source: string;
   target: string;
 }
+
+/** bwrap's fd for the seccomp program (0-2 stdio, 3 the channel). */
+const SECCOMP_FD = 4;
 
 const NAMESPACE_WALLS: JailWall[] = [
   'user-namespace',
@@ -83,7 +93,7 @@ const RLIMIT_WALLS: JailWall[] = [
  */
 export function jailWalls(
   support: JailSupport,
-  options: { isolation?: IsolationLevel; allowNetwork?: boolean } = {},
+  options: { isolation?: IsolationLevel; allowNetwork?: boolean; denyUnixSockets?: boolean } = {},
 ): JailWall[] {
   const walls: JailWall[] = ['clean-env'];
   if (support.unprivilegedUid) walls.push('unprivileged-uid');
@@ -91,6 +101,7 @@ export function jailWalls(
     if (support.level !== 'namespaces') return [];
     walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
     if (!options.allowNetwork) walls.push('network-namespace');
+    if (options.denyUnixSockets && unixSocketFilter()) walls.push('seccomp-no-unix-sockets');
   } else if (support.prlimit) walls.push(...RLIMIT_WALLS);
   return walls;
 }
@@ -129,13 +140,18 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const workDirHostPath = options.writableWorkDir ? makeWorkDir(user) : undefined;
   const spawnUser = user && isRoot() ? { uid: user.uid, gid: user.gid } : {};
   const stdio: Array<'pipe'> = ['pipe', 'pipe', 'pipe', 'pipe'];
-  const walls = jailWalls(support, { isolation, allowNetwork: options.allowNetwork ?? false });
+  const walls = jailWalls(support, {
+    isolation,
+    allowNetwork: options.allowNetwork ?? false,
+    denyUnixSockets: options.denyUnixSockets ?? false,
+  });
   let child: ChildProcess;
   let workDir: { path: string; hostPath?: string };
   if (isolation === 'namespaces') {
     workDir = { path: JAIL_WORK_DIR, ...(workDirHostPath ? { hostPath: workDirHostPath } : {}) };
     const prlimit = support.prlimit!.path;
     const bound = await boundFiles([command, prlimit, ...(options.executables ?? [])], files);
+    const filter = options.denyUnixSockets ? unixSocketFilter() : undefined;
     const bwrapArgs = buildBwrapArgs({
       files: bound,
       grants,
@@ -143,9 +159,20 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
       env: { HOME: JAIL_WORK_DIR, ...env },
       ...(workDirHostPath ? { workDirHostPath } : {}),
       tmpBytes: limits.tmpBytes,
+      ...(filter ? { seccompFd: SECCOMP_FD } : {}),
       argv: [prlimit, ...prlimitArgs(limits, true), '--', command, ...args],
     });
-    child = spawn(support.bwrap!.path, bwrapArgs, { env: {}, stdio, ...spawnUser });
+    child = spawn(support.bwrap!.path, bwrapArgs, {
+      env: {},
+      stdio: filter ? [...stdio, 'pipe'] : stdio,
+      ...spawnUser,
+    });
+    // bwrap reads the program to EOF before it starts the command; it does not pass the fd on.
+    if (filter) {
+      const seccompPipe = child.stdio[SECCOMP_FD] as Writable | null;
+      seccompPipe?.on('error', () => {});
+      seccompPipe?.end(filter);
+    }
   } else {
     const cwd = workDirHostPath ?? makeReadOnlyWorkDir();
     workDir = { path: cwd, hostPath: cwd };
