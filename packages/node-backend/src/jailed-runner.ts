@@ -21,6 +21,8 @@ export interface RunnerProfile {
   allowNetwork: boolean;
   allowProcesses: boolean;
   isolation: IsolationLevel;
+  /** `RLIMIT_DATA` Node needs on its own, added to `memoryBytes` (measured per binary). */
+  dataBaselineBytes: number;
   /** The flag that turns Node's permission model on (detected per Node version). */
   permissionFlag: string;
 }
@@ -106,7 +108,7 @@ export class JailedRunner {
       allowNetwork: profile.allowNetwork,
       denyUnixSockets: true,
       isolation: profile.isolation,
-      limits: { memoryBytes: profile.memoryBytes },
+      limits: { memoryBytes: profile.memoryBytes, dataBaselineBytes: profile.dataBaselineBytes },
       channel: { maxFrameBytes: MAX_RESULT_FRAME_BYTES + 4096 },
     });
     this.ready = this.#handle.then(async (jail) => {

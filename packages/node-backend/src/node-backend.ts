@@ -30,6 +30,7 @@ import {
 import { detectPermissionFlag, type PermissionFlag } from './detect-permission-flag.js';
 import { JailedRunner, profileKey, type RunnerProfile, type RunReport } from './jailed-runner.js';
 import { mapRunReport } from './map-run-report.js';
+import { measureDataBaseline } from './measure-data-baseline.js';
 import { ProcessPool, type ProcessPoolStats } from './process-pool.js';
 import { MAX_RESULT_FRAME_BYTES } from './runner/runner-protocol.js';
 import { transpileTypeScript } from './transpile-typescript.js';
@@ -91,6 +92,7 @@ export class NodeBackend implements Backend {
   readonly #limiter: ConcurrencyLimiter;
   readonly #poolSize: number;
   readonly #permissionFlag: PermissionFlag | undefined;
+  readonly #dataBaselineBytes: number;
   readonly #support: Promise<JailSupport>;
   readonly #started: Promise<void>;
   #supportNow: JailSupport | undefined;
@@ -114,6 +116,7 @@ export class NodeBackend implements Backend {
     });
     this.#poolSize = options.poolSize ?? 2 * cores;
     this.#permissionFlag = detectPermissionFlag();
+    this.#dataBaselineBytes = measureDataBaseline();
     this.#support = options.jailSupport ?? detectJailSupport();
     this.#started = this.#support.then((support) => {
       this.#supportNow = support;
@@ -260,6 +263,7 @@ export class NodeBackend implements Backend {
       allowNetwork: policy.allowNetwork,
       allowProcesses: policy.allowProcesses,
       isolation: this.isolation,
+      dataBaselineBytes: this.#dataBaselineBytes,
       permissionFlag: this.#permissionFlag ?? '--permission',
     };
   }
@@ -288,6 +292,8 @@ export class NodeBackend implements Backend {
       isolation: this.isolation,
       walls: this.#walls(support),
       permissionModel: this.#permissionFlag ?? 'unavailable',
+      // RLIMIT_DATA = a request's memoryBytes + this (Node's own need, measured for this binary).
+      dataBaselineBytes: this.#dataBaselineBytes,
       jail: {
         level: support.level,
         ...(support.bwrap ? { bwrap: support.bwrap.version } : {}),
