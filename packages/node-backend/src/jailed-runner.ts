@@ -156,6 +156,8 @@ export class JailedRunner {
     job: RunnerJob,
     limits: { timeoutMs: number; maxOutputBytes: number },
     signal?: AbortSignal,
+    /** Called once the outcome is known and the kill is sent, before waiting for the jail to go. */
+    onOutcome?: () => void,
   ): Promise<RunReport> {
     if (this.#used) throw new Error('a runner process runs exactly one job');
     this.#used = true;
@@ -228,6 +230,7 @@ export class JailedRunner {
         jail.channel.write(payload);
       },
     );
+    onOutcome?.();
     await jail.exited;
     return {
       outcome: outcome.outcome,

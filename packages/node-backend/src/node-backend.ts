@@ -230,7 +230,8 @@ export class NodeBackend implements Backend {
           env: policy.allowEnv ? { ...request.env } : {},
           ...(input !== undefined ? { input } : {}),
         };
-        report = await runner.run(job, limits, request.signal);
+        // The pool refills while the jail is torn down (that wait is idle time for the host).
+        report = await runner.run(job, limits, request.signal, () => this.#pool?.refillSoon());
       } catch (error) {
         if (InvalidRequestError.isInstance(error)) throw error;
         throw new BackendUnavailableError(
