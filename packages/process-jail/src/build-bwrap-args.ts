@@ -13,6 +13,8 @@ export interface BwrapPlan {
   /** Host directory bound writable at the work directory; without it the work directory is read-only and empty. */
   workDirHostPath?: string;
   tmpBytes: number;
+  /** An fd of bwrap's from which it reads a seccomp program to install (`--seccomp`). */
+  seccompFd?: number;
   /** The argv run inside: usually `prlimit <limits> -- command args`. */
   argv: readonly string[];
 }
@@ -53,6 +55,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   if (plan.workDirHostPath) args.push('--bind', plan.workDirHostPath, JAIL_WORK_DIR);
   else args.push('--dir', JAIL_WORK_DIR);
   for (const grant of plan.grants) args.push(grant.writable ? '--bind' : '--ro-bind', grant.path, grant.path);
+  if (plan.seccompFd !== undefined) args.push('--seccomp', String(plan.seccompFd));
   args.push('--remount-ro', '/', '--chdir', JAIL_WORK_DIR, '--', ...plan.argv);
   return args;
 }

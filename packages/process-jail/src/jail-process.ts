@@ -29,7 +29,19 @@ export interface JailHandle {
   kill(signal?: NodeJS.Signals): void;
   /** Kills the jail and waits for it to be gone. */
   close(): Promise<JailExit>;
+  /**
+   * The program's memory as the kernel reports it in `/proc/<pid>/status`, while it runs:
+   * `peakRssBytes` (VmHWM, the high-water mark of resident memory, file-backed pages included)
+   * and `rssFileBytes` (RssFile now: the mapped binary and libraries). Undefined once it is gone.
+   */
+  memory(): JailMemory | undefined;
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** See `JailHandle.memory()`. */
+export interface JailMemory {
+  peakRssBytes: number;
+  rssFileBytes: number;
 }
 
 const STDERR_TAIL_BYTES = 4096;
@@ -133,6 +145,24 @@ export class JailProcess implements JailHandle {
       signalSafely(-this.pid, 'SIGKILL');
       this.#child.kill('SIGKILL');
     }
+  }
+
+  memory(): JailMemory | undefined {
+    if (this.#done) return undefined;
+    const pid = this.#programPid();
+    if (pid === undefined) return undefined;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+    const peakRssBytes = kib('VmHWM');
+    const rssFileBytes = kib('RssFile');
+    if (!Number.isFinite(peakRssBytes) || !Number.isFinite(rssFileBytes)) return undefined;
+    return { peakRssBytes, rssFileBytes };
   }
 
   async close(): Promise<JailExit> {

@@ -20,7 +20,9 @@ export type JailWall =
   | 'rlimit-nofile'
   | 'rlimit-nproc'
   | 'rlimit-stack'
-  | 'rlimit-core';
+  | 'rlimit-core'
+  /** seccomp: `socket(AF_UNIX)` fails, so no filesystem socket is reachable (`denyUnixSockets`). */
+  | 'seccomp-no-unix-sockets';
 
 /** The level of isolation a jail runs at. */
 export type IsolationLevel = 'namespaces' | 'permission-model';

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { join, posix } from 'node:path';
+import type { Duplex, Writable } from 'node:stream';
 import { InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { buildBwrapArgs, JAIL_WORK_DIR } from './build-bwrap-args.js';
 import type { FrameDecoderOptions } from './channel/frame-decoder.js';
@@ -14,15 +14,20 @@ import { type JailHandle, JailProcess } from './jail-process.js';
 import { isRoot, type JailUser, resolveJailUser } from './jail-user.js';
 import type { IsolationLevel, JailWall } from './jail-wall.js';
 import { type BoundFile, resolveExecutableFiles } from './resolve-executable-files.js';
+import { unixSocketFilter } from './unix-socket-filter.js';
 import { validateEnv } from './validate-env.js';
-import { checkGrant, validateGrants } from './validate-grants.js';
+import { checkGrant, RESERVED_JAIL_PATHS, validateGrants } from './validate-grants.js';
 
 export interface JailOptions {
   /** Absolute path of the executable to run. Default: this Node (`process.execPath`). */
   command?: string;
   args?: readonly string[];
-  /** Host files the command needs to read (its runner script), bound read-only at the same paths. */
-  files?: readonly string[];
+  /**
+   * Host files the command needs to read (its runner script), bound read-only: a path is bound at
+   * the same path; `{ source, target }` binds `source` at `target` (absolute, normalized), so the
+   * host's install path need not be visible inside. Without namespaces a file is at its host path.
+   */
+  files?: readonly (string | JailFile)[];
   /** Further executables to make available inside, with their shared libraries (e.g. `/bin/sh`). */
   executables?: readonly string[];
   /** The program's whole environment, on top of `HOME`, `TMPDIR` and `PATH`. Nothing is inherited. */
@@ -44,9 +49,24 @@ export interface JailOptions {
    * rlimits where available; the caller's runtime must restrict itself (Node's `--permission`).
    */
   isolation?: IsolationLevel;
+  /**
+   * Install a seccomp filter that makes `socket(AF_UNIX)` fail (EAFNOSUPPORT): no unix socket of
+   * any kind can be connected to or created, even one visible through a grant. x86_64 and arm64;
+   * namespaces level only. Default false.
+   */
+  denyUnixSockets?: boolean;
   /** Caps for the framed channel. */
   channel?: FrameDecoderOptions;
 }
+
+/** A host file bound read-only at another path inside the jail. */
+export interface JailFile {
+  source: string;
+  target: string;
+}
+
+/** bwrap's fd for the seccomp program (0-2 stdio, 3 the channel). */
+const SECCOMP_FD = 4;
 
 const NAMESPACE_WALLS: JailWall[] = [
   'user-namespace',
@@ -68,6 +88,25 @@ const RLIMIT_WALLS: JailWall[] = [
 ];
 
 /**
+ * The walls a jail started with these options on this host has (what `JailHandle.walls` will say),
+ * for reporting before any jail runs (a backend's `capabilities()` and `health()`).
+ */
+export function jailWalls(
+  support: JailSupport,
+  options: { isolation?: IsolationLevel; allowNetwork?: boolean; denyUnixSockets?: boolean } = {},
+): JailWall[] {
+  const walls: JailWall[] = ['clean-env'];
+  if (support.unprivilegedUid) walls.push('unprivileged-uid');
+  if ((options.isolation ?? 'namespaces') === 'namespaces') {
+    if (support.level !== 'namespaces') return [];
+    walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
+    if (!options.allowNetwork) walls.push('network-namespace');
+    if (options.denyUnixSockets && unixSocketFilter()) walls.push('seccomp-no-unix-sockets');
+  } else if (support.prlimit) walls.push(...RLIMIT_WALLS);
+  return walls;
+}
+
+/**
  * Starts one command as a single-use jailed process and returns its pipes, its channel and how
  * to end it. Throws only for a bad request (`InvalidRequestError`, naming the field) or missing
  * walls (`JailUnavailableError`); whatever the program then does is reported through the handle.
@@ -80,7 +119,7 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const command = options.command ?? process.execPath;
   const limits = resolveJailLimits(options.limits);
   const grants = validateGrants(options.readPaths, options.writePaths);
-  const files = (options.files ?? []).map((path, i) => checkGrant(path, `files[${i}]`, false).path);
+  const files = (options.files ?? []).map((file, i) => checkFile(file, `files[${i}]`));
   const env = validateEnv({ TMPDIR: '/tmp', PATH: '/usr/bin:/bin', ...options.env });
   const args = [...(options.args ?? [])];
   if (args.some((arg) => typeof arg !== 'string' || arg.includes('\0'))) {
@@ -101,14 +140,18 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
   const workDirHostPath = options.writableWorkDir ? makeWorkDir(user) : undefined;
   const spawnUser = user && isRoot() ? { uid: user.uid, gid: user.gid } : {};
   const stdio: Array<'pipe'> = ['pipe', 'pipe', 'pipe', 'pipe'];
-  const walls: JailWall[] = ['clean-env'];
-  if (support.unprivilegedUid) walls.push('unprivileged-uid');
+  const walls = jailWalls(support, {
+    isolation,
+    allowNetwork: options.allowNetwork ?? false,
+    denyUnixSockets: options.denyUnixSockets ?? false,
+  });
   let child: ChildProcess;
   let workDir: { path: string; hostPath?: string };
   if (isolation === 'namespaces') {
     workDir = { path: JAIL_WORK_DIR, ...(workDirHostPath ? { hostPath: workDirHostPath } : {}) };
     const prlimit = support.prlimit!.path;
     const bound = await boundFiles([command, prlimit, ...(options.executables ?? [])], files);
+    const filter = options.denyUnixSockets ? unixSocketFilter() : undefined;
     const bwrapArgs = buildBwrapArgs({
       files: bound,
       grants,
@@ -116,16 +159,24 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
       env: { HOME: JAIL_WORK_DIR, ...env },
       ...(workDirHostPath ? { workDirHostPath } : {}),
       tmpBytes: limits.tmpBytes,
+      ...(filter ? { seccompFd: SECCOMP_FD } : {}),
       argv: [prlimit, ...prlimitArgs(limits, true), '--', command, ...args],
     });
-    child = spawn(support.bwrap!.path, bwrapArgs, { env: {}, stdio, ...spawnUser });
-    walls.push(...NAMESPACE_WALLS, ...RLIMIT_WALLS, 'rlimit-nproc');
-    if (!options.allowNetwork) walls.push('network-namespace');
+    child = spawn(support.bwrap!.path, bwrapArgs, {
+      env: {},
+      stdio: filter ? [...stdio, 'pipe'] : stdio,
+      ...spawnUser,
+    });
+    // bwrap reads the program to EOF before it starts the command; it does not pass the fd on.
+    if (filter) {
+      const seccompPipe = child.stdio[SECCOMP_FD] as Writable | null;
+      seccompPipe?.on('error', () => {});
+      seccompPipe?.end(filter);
+    }
   } else {
     const cwd = workDirHostPath ?? makeReadOnlyWorkDir();
     workDir = { path: cwd, hostPath: cwd };
     child = spawnWithoutNamespaces(command, args, { HOME: cwd, ...env }, limits, support, { cwd, spawnUser });
-    if (support.prlimit) walls.push(...RLIMIT_WALLS);
   }
   const channel = new JailChannel(child.stdio[3] as Duplex | undefined, options.channel);
   return new JailProcess({
@@ -138,18 +189,41 @@ export async function startJail(options: JailOptions = {}): Promise<JailHandle> 
 }
 
 /** The executables with their libraries, then the caller's files; each target bound once. */
-async function boundFiles(executables: string[], files: string[]): Promise<BoundFile[]> {
+async function boundFiles(executables: string[], files: BoundFile[]): Promise<BoundFile[]> {
   const seen = new Set<string>();
   const bound: BoundFile[] = [];
   const resolved = await Promise.all(
     executables.map((path, i) => resolveExecutableFiles(path, i === 0 ? 'command' : `executables[${i - 2}]`)),
   );
-  for (const file of [...resolved.flat(), ...files.map((path) => ({ source: path, target: path }))]) {
+  for (const file of [...resolved.flat(), ...files]) {
     if (seen.has(file.target)) continue;
     seen.add(file.target);
     bound.push(file);
   }
   return bound;
+}
+
+function checkFile(file: string | JailFile, field: string): BoundFile {
+  if (typeof file === 'string') {
+    const { path } = checkGrant(file, field, false);
+    return { source: path, target: path };
+  }
+  const source = checkGrant(file?.source, `${field}.source`, false).path;
+  const target = file.target;
+  if (
+    typeof target !== 'string' ||
+    !target.startsWith('/') ||
+    target.includes('\0') ||
+    posix.normalize(target) !== target ||
+    target.endsWith('/') ||
+    RESERVED_JAIL_PATHS.some((reserved) => target === reserved || target.startsWith(`${reserved}/`))
+  ) {
+    throw new InvalidRequestError(
+      `${field}.target`,
+      `${JSON.stringify(target)} must be an absolute, normalized path outside /proc, /dev, /sandbox`,
+    );
+  }
+  return { source, target };
 }
 
 function makeWorkDir(user: JailUser | undefined): string {
