@@ -151,7 +151,11 @@ export class JailedRunner {
     return !this.#exited && !this.#killRequested;
   }
 
-  /** Runs the one job this process will ever run; settles after the jail is gone. */
+  /**
+   * Runs the one job this process will ever run. Settles as soon as the outcome is known and the
+   * jail's SIGKILL is sent (the kernel then ends every process in its PID namespace); `close()`
+   * resolves once they are all gone, and the caller holds its concurrency slot until then.
+   */
   async run(
     job: RunnerJob,
     limits: { timeoutMs: number; maxOutputBytes: number },
@@ -231,7 +235,6 @@ export class JailedRunner {
       },
     );
     onOutcome?.();
-    await jail.exited;
     return {
       outcome: outcome.outcome,
       stdout: output.text('stdout'),

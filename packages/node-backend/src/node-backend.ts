@@ -217,10 +217,11 @@ export class NodeBackend implements Backend {
       );
     }
     const queuedMs = performance.now() - started;
+    let runner: JailedRunner | undefined;
     try {
       const profile = this.#profile(limits, policy);
       const warm = profileKey(profile) === this.#defaultKey ? this.#pool?.take() : undefined;
-      const runner = warm ?? new JailedRunner(profile);
+      runner = warm ?? new JailedRunner(profile);
       this.#live.add(runner);
       let report: RunReport;
       try {
@@ -230,7 +231,6 @@ export class NodeBackend implements Backend {
           env: policy.allowEnv ? { ...request.env } : {},
           ...(input !== undefined ? { input } : {}),
         };
-        // The pool refills while the jail is torn down (that wait is idle time for the host).
         report = await runner.run(job, limits, request.signal, () => this.#pool?.refillSoon());
       } catch (error) {
         if (InvalidRequestError.isInstance(error)) throw error;
@@ -241,17 +241,20 @@ export class NodeBackend implements Backend {
             cause: error,
           },
         );
-      } finally {
-        // The slot is released only after this: nothing of the jail is left running.
-        await runner.close();
-        this.#live.delete(runner);
-        this.#pool?.refillSoon();
       }
       const result = mapRunReport(this.name, report, limits);
       result.timing = { queuedMs, compileMs, runMs: report.runMs, totalMs: 0 };
       return this.#finish(result, started);
     } finally {
-      release();
+      // The result goes back as soon as the jail's SIGKILL is sent; the slot is released only once
+      // every process of the jail is gone, so a run that will not die keeps holding its slot.
+      const done = runner;
+      const gone = done ? done.close() : Promise.resolve();
+      void gone.then(() => {
+        if (done) this.#live.delete(done);
+        this.#pool?.refillSoon();
+        release();
+      });
     }
   }
 

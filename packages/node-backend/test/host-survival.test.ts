@@ -1,6 +1,6 @@
 // Attacks on the channel and on the process from inside the jail. The host must survive each one,
 // report it as that execution's result (never an exception), and run the next execution correctly.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { NodeBackend } from '../src/index.js';
 
 const backend = new NodeBackend({ poolSize: 1, maxConcurrency: 2 });
@@ -11,7 +11,9 @@ afterEach(async () => {
     code: 'console.log("still alive"); return 6 * 7;',
   });
   expect(next).toMatchObject({ status: 'ok', stdout: 'still alive\n', value: 42 });
-  expect(backend.stats().running).toBe(0);
+  // Killed when its result arrived; gone (and its slot free) moments later.
+  await vi.waitFor(() => expect(backend.stats().running).toBe(0), { timeout: 15_000, interval: 20 });
+  expect(backend.stats().inFlight).toBe(0);
 });
 const run = (code: string, extra: object = {}) => backend.execute({ language: 'javascript', code, ...extra });
 

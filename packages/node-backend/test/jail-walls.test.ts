@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { NODE_DATA_BASELINE_BYTES } from '@memory-mcp/process-jail';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NodeBackend } from '../src/index.js';
 
 const MiB = 1024 * 1024;
@@ -48,8 +48,14 @@ afterEach(async () => {
     code: 'console.log("still alive"); return 6 * 7;',
   });
   expect(next).toMatchObject({ status: 'ok', stdout: 'still alive\n', value: 42 });
-  expect(backend.stats().running).toBe(0);
+  await jailsGone();
 });
+
+/** Jails are killed when their result arrives and their slot is held until they are gone. */
+async function jailsGone(): Promise<void> {
+  await vi.waitFor(() => expect(backend.stats().running).toBe(0), { timeout: 15_000, interval: 20 });
+  expect(backend.stats().inFlight).toBe(0);
+}
 const run = (code: string, extra: object = {}) => backend.execute({ language: 'javascript', code, ...extra });
 const writableDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-write-'));
@@ -309,10 +315,12 @@ describe('with the inner layer out of the way, the kernel walls still hold', () 
 });
 
 describe('nothing outlives its result', () => {
-  it('an exit hook that would spin forever never runs; the jail is gone when execute returns', async () => {
+  it('an exit hook that would spin forever never runs: the jail is killed with the result, its slot held until it is gone', async () => {
     const result = await run(`process.on('exit', () => { for (;;) {} }); return 'reported';`);
     expect(result).toMatchObject({ status: 'ok', value: 'reported' });
-    expect(backend.stats().running).toBe(0);
+    // Whatever is still alive still holds its concurrency slot.
+    expect(backend.stats().inFlight).toBe(backend.stats().running);
+    await jailsGone();
   });
 
   it('a detached child process and a beforeExit interval are killed with the jail', async () => {
@@ -335,7 +343,7 @@ describe('nothing outlives its result', () => {
         },
       );
       expect(result).toMatchObject({ status: 'ok', value: 'reported' });
-      expect(backend.stats().running).toBe(0);
+      await jailsGone();
       const size = () => (existsSync(marks) ? statSync(marks).size : 0);
       const after = size();
       expect(after).toBeGreaterThan(0);
