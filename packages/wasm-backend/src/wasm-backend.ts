@@ -22,7 +22,12 @@ import {
 import { DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
 import { PROBE_TIMEOUT_MS, TRIVIAL_MODULE, type WasmEngineOptions } from './engine/wasm-engine.js';
 import { type ConnectionOutcome, ExecutorConnection } from './executor/executor-connection.js';
-import type { ExecutorInit, ExecutorStats, WireRequest } from './executor/executor-protocol.js';
+import type {
+  ExecutorCompiler,
+  ExecutorInit,
+  ExecutorStats,
+  WireRequest,
+} from './executor/executor-protocol.js';
 import { type ExecutorCommand, type SpawnExecutor, spawnChildExecutor } from './executor/spawn-executor.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
@@ -52,10 +57,17 @@ export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurre
   /** Largest frame accepted from an executor, in bytes. Default 256 MiB. */
   maxFrameBytes?: number;
   /**
-   * Compiles `language: 'javascript'` to WebAssembly (for example `@memory-mcp/javy-compiler`).
-   * Without one, this backend does not run JavaScript.
+   * Compiles `language: 'javascript'` to WebAssembly in this process (for example
+   * `@memory-mcp/javy-compiler`). Prefer `executorCompiler`, which keeps compiling off the host.
    */
   compiler?: Compiler;
+  /**
+   * A compiler each executor loads and runs itself, so untrusted JavaScript is parsed and compiled
+   * off the host, under the request's deadline: `{ module, exportName = 'createCompiler', options }`,
+   * with `module` a `file:` URL (for example `import.meta.resolve('@memory-mcp/javy-compiler')`).
+   * Used when `compiler` is not given.
+   */
+  executorCompiler?: ExecutorCompiler;
 }
 
 export interface WasmBackendStats extends RunStats {
@@ -75,6 +87,9 @@ export interface WasmBackendStats extends RunStats {
 }
 
 const STAT_TOTALS = ['crashes', 'recycledWorkers', 'cacheHits', 'cacheMisses'] as const;
+
+/** Wait before replacing an executor that died before it was ready. */
+const RESPAWN_DELAY_MS = 1000;
 
 /**
  * Runs WebAssembly (WASI preview 1 modules, preview 2 components, WAT, and JavaScript through an
@@ -140,13 +155,14 @@ export class WasmBackend implements Backend {
       fileSystem: { ...DEFAULT_FS_LIMITS, ...options.fileSystem },
       ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
       ...(options.workerUrl ? { workerUrl: options.workerUrl.href } : {}),
+      ...(options.executorCompiler && !options.compiler ? { compiler: options.executorCompiler } : {}),
     };
     for (let i = 0; i < executors; i++) this.#connections.push(this.#connect());
   }
 
   capabilities(): BackendCapabilities {
     return {
-      languages: this.#compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
+      languages: this.#compiler || this.#init.compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
       fuel: true,
@@ -220,6 +236,12 @@ export class WasmBackend implements Backend {
         affinity: hash,
         compileMs: 0,
       };
+    }
+    if (request.language === 'javascript' && !this.#compiler && this.#init.compiler) {
+      if (typeof request.code !== 'string')
+        throw new InvalidRequestError('code', 'JavaScript must be source text');
+      // Compiled in the executor: the host only hashes the source to pick a warm executor.
+      return { request: plain, affinity: sha256(request.code), compileMs: 0 };
     }
     if (request.language === 'javascript') {
       if (!this.#compiler) {
@@ -344,7 +366,16 @@ export class WasmBackend implements Backend {
     for (const key of STAT_TOTALS) this.#retired[key] += dead.stats?.[key] ?? 0;
     if (this.#closed) return;
     this.#restarts++;
-    this.#connections[index] = this.#connect();
+    if (dead.ready) {
+      this.#connections[index] = this.#connect();
+      return;
+    }
+    // It died before it was ready (a broken install, a jail that refuses it): wait before trying
+    // again rather than spin; meanwhile requests sent to it end at once with why it died.
+    const retry = setTimeout(() => {
+      if (!this.#closed && this.#connections[index] === dead) this.#connections[index] = this.#connect();
+    }, RESPAWN_DELAY_MS);
+    retry.unref();
   }
 
   #finish(result: ExecutionResult, started: number, compileMs = 0): ExecutionResult {
