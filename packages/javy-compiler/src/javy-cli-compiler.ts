@@ -25,6 +25,7 @@ export interface JavyCliCompilerOptions {
  * Modules built by Javy write their result only to stdout, so they have no result channel.
  */
 export class JavyCliCompiler implements Compiler {
+  readonly specificationVersion = 'v1';
   readonly name = 'javy-cli';
   readonly path: string;
   readonly timeoutMs: number;

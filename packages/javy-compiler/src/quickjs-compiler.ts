@@ -21,6 +21,7 @@ export interface QuickJsCompilerOptions {
  * module that runs on the pre-initialized engine.
  */
 export class QuickJsCompiler implements Compiler {
+  readonly specificationVersion = 'v1';
   readonly name = 'memory-mcp-quickjs';
   readonly mode: 'static' | 'dynamic';
   readonly engine: EngineFiles;
