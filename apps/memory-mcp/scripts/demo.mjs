@@ -2,6 +2,7 @@
 // `pnpm demo`: starts the built app over stdio with the MCP SDK's real Client, calls each tool once
 // and prints what came back. Uses a throwaway database so it never touches your real memory.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,13 +81,23 @@ await show('An infinite loop on wasm: stopped by fuel, not the clock', 'execute_
 await show('A network call, refused early by the policy pre-check', 'execute_agent_code', {
   code: "const http = require('http');\nhttp.get('http://example.com');",
 });
+// A real listener on the host's loopback: the host reaches it; code in the sandbox, which runs in
+// its own network namespace (its own, empty loopback), cannot. The port is an ordinary one, not on
+// fetch's blocked-port list, so the refusal is the namespace's and nothing else's.
+const listener = createServer((_req, res) => res.end('reachable from the host'));
+await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));
+const target = `http://127.0.0.1:${listener.address().port}/`;
+const fromHost = await (await fetch(target)).text();
+process.stdout.write(`\n${bold(`▶ A listener on the host at ${target}`)}\n  from the host: ${fromHost}\n`);
 await show(
-  'A network call the pre-check cannot see, stopped by the network namespace',
+  'The same address from sandboxed code: a network call the pre-check cannot see, stopped by the network namespace',
   'execute_agent_code',
   {
-    code: "const res = await fetch('http://127.0.0.1:9/');\nreturn res.status;",
+    backend: 'node',
+    code: `const res = await fetch(${JSON.stringify(target)});\nreturn await res.text();`,
   },
 );
+listener.close();
 const episode = await show('Start an episode', 'start_episode', {
   task: 'compute shipping totals for an order',
   domain: 'commerce',

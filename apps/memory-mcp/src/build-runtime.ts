@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createCompiler, type QuickJsCompiler } from '@memory-mcp/javy-compiler';
-import { MemoryStore, ToolMetrics } from '@memory-mcp/mcp-server';
+import { CallTracker, MemoryStore, ToolMetrics } from '@memory-mcp/mcp-server';
 import { NodeBackend } from '@memory-mcp/node-backend';
-import { type Backend, type BackendKind, UnifiedSandbox } from '@memory-mcp/sandbox-core';
+import { type Backend, limitsFromConfig, UnifiedSandbox } from '@memory-mcp/sandbox-core';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
 
@@ -11,23 +9,34 @@ export interface Runtime {
   sandbox: UnifiedSandbox;
   store: MemoryStore;
   toolMetrics: ToolMetrics;
+  /** Every tool call in flight, across sessions: what a shutdown drains. */
+  callTracker: CallTracker;
   /** Offered to MCP clients as compile_to_wasm: portable static modules. */
   compiler: QuickJsCompiler;
   close(): Promise<void>;
 }
 
-/** Builds the backends the mode needs, the sandbox in front of them, the compiler and the store. */
-export async function buildRuntime(config: AppConfig): Promise<Runtime> {
+/** What a deployment adds to the app: the wiring point for contributed backends. */
+export interface RuntimeExtras {
+  /**
+   * Contributed backends by kind, beside the built-in ones (later keys win). Their languages show up
+   * in the MCP tool schema, and `MCP_SANDBOX_BACKEND=<kind>` pins requests to one of them.
+   */
+  backends?: Readonly<Record<string, Backend>>;
+}
+
+/** Opens the store first (a bad database fails fast), then builds the backends and the sandbox. */
+export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}): Promise<Runtime> {
+  const store = await MemoryStore.open({
+    url: config.databaseUrl,
+    ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
+  });
   const { sandbox: settings } = config;
-  const limits = {
-    timeoutMs: settings.timeoutMs,
-    memoryBytes: settings.memoryMb * 1024 * 1024,
-    maxOutputBytes: settings.maxOutputBytes,
-  };
+  const limits = limitsFromConfig(settings);
   // JS on wasm uses dynamic modules: each script is a few hundred bytes linking the shared,
   // pre-initialized engine, instead of a fresh 880 KB module to compile.
   const jsOnWasm = createCompiler({ mode: 'dynamic' });
-  const backends: Partial<Record<BackendKind, Backend>> = {};
+  const backends: Record<string, Backend> = {};
   if (settings.backend !== 'node') {
     backends.wasm = new WasmBackend({
       maxConcurrency: settings.maxConcurrency,
@@ -37,20 +46,17 @@ export async function buildRuntime(config: AppConfig): Promise<Runtime> {
     });
   }
   if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits });
-  if (config.databasePath) mkdirSync(dirname(config.databasePath), { recursive: true });
-  const store = await MemoryStore.open({
-    url: config.databaseUrl,
-    ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
-  });
+  Object.assign(backends, extras.backends);
   const sandbox = UnifiedSandbox.fromConfig(settings, backends);
   return {
     sandbox,
     store,
     toolMetrics: new ToolMetrics(),
+    callTracker: new CallTracker(),
     compiler: createCompiler({ mode: 'static', engine: jsOnWasm.engine }),
     async close() {
       await sandbox.close();
-      store.close();
+      await store.close();
     },
   };
 }

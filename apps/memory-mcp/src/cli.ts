@@ -1,70 +1,72 @@
-import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { createMemoryMcpServer } from '@memory-mcp/mcp-server';
-import { ConfigError } from '@memory-mcp/sandbox-core';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { type AppConfig, parseArgs } from './app-config.js';
-import { buildRuntime } from './build-runtime.js';
+import { BoundedStdioTransport } from './bounded-stdio-transport.js';
+import { buildRuntime, type Runtime } from './build-runtime.js';
 import { doctor } from './doctor.js';
+import { HELP } from './help.js';
+import { prepareDataDir } from './prepare-data-dir.js';
 import { serveHttp } from './serve-http.js';
+import { describeStartupError } from './startup-error.js';
 
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 const log = (message: string) => process.stderr.write(`memory-mcp: ${message}\n`);
 
-const HELP = `memory-mcp ${version}: run untrusted code for AI agents, over MCP
-
-usage:
-  memory-mcp                  serve MCP over stdio (for Claude Desktop, Cursor, ...)
-  memory-mcp --http [port]    serve Streamable HTTP on 127.0.0.1 (default port 3333), endpoint /mcp
-  memory-mcp doctor           check what works on this machine, exit non-zero if something required is missing
-
-options:
-  --host <host>               HTTP bind address (default 127.0.0.1; anything else needs MCP_AUTH_TOKEN)
-  --db <path>                 database file (default: the user data directory)
-  --backend <node|wasm|hybrid>
-
-environment: MCP_SANDBOX_BACKEND, MCP_WASM_RATIO, MCP_MAX_CONCURRENCY, MCP_TIMEOUT_MS, MCP_MEMORY_MB,
-  MCP_FUEL_PER_SECOND, MCP_MAX_OUTPUT_BYTES, MCP_HTTP_PORT, MCP_HTTP_HOST, MCP_AUTH_TOKEN,
-  MCP_HTTP_MAX_BODY_BYTES, TURSO_URL, TURSO_TOKEN, MEMORY_MCP_DATA_DIR
-`;
-
 async function main(): Promise<number> {
-  let config: AppConfig;
-  try {
-    config = parseArgs(process.argv.slice(2));
-  } catch (error) {
-    if (ConfigError.isInstance(error)) {
-      log(error.message);
-      return 2;
-    }
-    throw error;
-  }
-  if (config.command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (config.databasePath) mkdirSync(dirname(config.databasePath), { recursive: true });
-  if (config.command === 'doctor') return doctor(config, version);
-
-  // Signals are handled from the start, so a stop that arrives while starting up is still graceful.
-  let runtime: Awaited<ReturnType<typeof buildRuntime>> | undefined;
+  let config: AppConfig | undefined;
+  let runtime: Runtime | undefined;
   let stopTransport: (() => Promise<void>) | undefined;
+  let stopAccepting: (() => void) | undefined;
   let stopping = false;
+
+  /**
+   * Stop taking calls, let those in flight finish within the grace period, cancel the rest (each
+   * still gets its answer, saying so), then close the transport, the sandbox and the store.
+   */
   async function shutdown(reason: string): Promise<void> {
     if (stopping) return;
     stopping = true;
-    log(`shutting down (${reason})`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const grace = config?.shutdownGraceMs ?? 0;
+    const force = setTimeout(() => {
+      log('shutdown took too long; exiting');
+      process.exit(1);
+    }, grace + 15_000);
     force.unref();
+    stopAccepting?.();
+    if (runtime) {
+      log(
+        `shutting down (${reason}): ${runtime.callTracker.inFlight} call(s) in flight, up to ${grace} ms to finish`,
+      );
+      const { finished, cancelled } = await runtime.callTracker.drain(grace);
+      if (finished + cancelled > 0) log(`answered ${finished} finished and ${cancelled} cancelled call(s)`);
+    } else log(`shutting down (${reason})`);
     await stopTransport?.().catch(() => {});
-    await runtime?.close();
+    await runtime?.close().catch((error: unknown) => log(`close: ${(error as Error).message}`));
     process.exit(0);
   }
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  runtime = await buildRuntime(config);
+  try {
+    config = parseArgs(process.argv.slice(2));
+    if (config.command === 'help') {
+      process.stdout.write(HELP(version));
+      return 0;
+    }
+    if (config.command === 'version') {
+      process.stdout.write(`${version}\n`);
+      return 0;
+    }
+    if (config.databasePath) prepareDataDir(config.databasePath);
+    if (config.command === 'doctor') return await doctor(config, version);
+
+    // Signals are handled from the start, so a stop that arrives while starting up is still graceful.
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    runtime = await buildRuntime(config);
+  } catch (error) {
+    const { line, exitCode } = describeStartupError(error, config);
+    log(line);
+    return exitCode;
+  }
   log(`data: ${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')}`);
   log(`sandbox: ${config.sandbox.backend} (${Object.keys(runtime.sandbox.backends).join(', ')})`);
   const info = { name: 'memory-mcp', version };
@@ -72,20 +74,26 @@ async function main(): Promise<number> {
   if (config.http) {
     const handle = await serveHttp(runtime, config.http, info);
     stopTransport = () => handle.close();
-    log(`listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}`);
+    stopAccepting = () => handle.stopListening();
+    log(
+      `listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}${config.http.stateless ? ' (stateless)' : ''}`,
+    );
   } else {
     const server = createMemoryMcpServer({
       sandbox: runtime.sandbox,
       store: runtime.store,
       toolMetrics: runtime.toolMetrics,
+      callTracker: runtime.callTracker,
       compiler: runtime.compiler,
       ...info,
     });
-    const transport = new StdioServerTransport();
+    const transport = new BoundedStdioTransport({ maxLineBytes: config.stdioMaxLineBytes });
+    transport.oninputend = () => void shutdown('stdin closed');
+    transport.onclose = () => void shutdown('stdio closed');
+    transport.onerror = (error) => log(`stdio: ${error.message}`);
     await server.connect(transport);
     stopTransport = () => server.close();
     log('serving MCP over stdio');
-    process.stdin.on('end', () => void shutdown('stdin closed'));
   }
   if (stopping) await shutdown('stopped while starting');
   return -1; // keep running
@@ -96,7 +104,7 @@ main().then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    log(`fatal: ${(error as Error).stack ?? error}`);
+    log(`fatal: ${(error as Error).message ?? error}`);
     process.exit(1);
   },
 );

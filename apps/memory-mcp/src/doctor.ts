@@ -3,6 +3,7 @@ import { MemoryStore } from '@memory-mcp/mcp-server';
 import { detectIsolation, NodeBackend } from '@memory-mcp/node-backend';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
+import { nodeVersionSupported, SUPPORTED_NODE } from './node-version.js';
 
 interface Check {
   name: string;
@@ -14,12 +15,11 @@ interface Check {
 /** Prints what works here and exits non-zero when something required is missing. */
 export async function doctor(config: AppConfig, version: string): Promise<number> {
   const checks: Check[] = [];
-  const major = Number(process.versions.node.split('.')[0]);
   checks.push({
     name: 'node',
-    ok: major >= 20,
+    ok: nodeVersionSupported(process.versions.node),
     required: true,
-    detail: `${process.version} (need >= 20.19)`,
+    detail: `${process.version} (${SUPPORTED_NODE})`,
   });
   checks.push({ name: 'memory-mcp', ok: true, required: false, detail: version });
 
@@ -74,13 +74,13 @@ export async function doctor(config: AppConfig, version: string): Promise<number
       url: config.databaseUrl,
       ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
     });
-    const ping = await store.ping();
-    store.close();
+    const state = await store.state();
+    await store.close();
     checks.push({
       name: 'database',
-      ok: ping.ok,
+      ok: state.state === 'ok',
       required: true,
-      detail: `${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')} (${ping.latencyMs.toFixed(2)} ms)`,
+      detail: `${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')} (${state.state}, ${state.latencyMs.toFixed(2)} ms${state.error ? `: ${state.error}` : ''})`,
     });
   } catch (error) {
     checks.push({ name: 'database', ok: false, required: true, detail: (error as Error).message });
@@ -89,7 +89,7 @@ export async function doctor(config: AppConfig, version: string): Promise<number
     name: 'mode',
     ok: true,
     required: false,
-    detail: `${config.sandbox.backend} (MCP_SANDBOX_BACKEND)`,
+    detail: `${config.sandbox.backend} (${config.backendSource === 'default' ? 'default; set MCP_SANDBOX_BACKEND or --backend to change' : config.backendSource})`,
   });
 
   for (const c of checks) {

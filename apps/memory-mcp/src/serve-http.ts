@@ -1,42 +1,87 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createMemoryMcpServer } from '@memory-mcp/mcp-server';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { AppConfig } from './app-config.js';
+import { type HttpConfig, isLoopback } from './app-config.js';
 import type { Runtime } from './build-runtime.js';
+import { authorized, hostAllowed, originAllowed } from './http-guards.js';
+import { SessionTable } from './session-table.js';
 
 export interface HttpHandle {
   server: Server;
   url: string;
+  /** Stops accepting connections (a load balancer sees this and routes elsewhere); open ones stay. */
+  stopListening(): void;
+  /** Stops listening, closes every session and connection. */
   close(): Promise<void>;
 }
 
 /**
- * Streamable HTTP at `/mcp`: one MCP session per client (`mcp-session-id`), DNS-rebinding
- * protection (Host must be the address we listen on), a request-body cap, and a bearer token when
- * one is configured (required off loopback).
+ * Streamable HTTP at `/mcp`, either with sessions (`mcp-session-id`; idle ones expire, their
+ * number is capped, an unknown id is 404 so the client re-initializes) or stateless (every POST
+ * served on its own, so any instance behind a load balancer can answer any request). Host and
+ * Origin are validated, bodies capped, slow requests timed out, connections capped, and a bearer
+ * token is checked when configured (required off loopback).
  */
 export async function serveHttp(
   runtime: Runtime,
-  http: NonNullable<AppConfig['http']>,
+  http: HttpConfig,
   info: { name: string; version: string },
 ): Promise<HttpHandle> {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  let allowedHosts: string[] = [];
+  const newServer = (requireInitialize: boolean) =>
+    createMemoryMcpServer({
+      sandbox: runtime.sandbox,
+      store: runtime.store,
+      toolMetrics: runtime.toolMetrics,
+      callTracker: runtime.callTracker,
+      compiler: runtime.compiler,
+      requireInitialize,
+      ...info,
+    });
+  const sessions = new SessionTable({ idleMs: http.sessionIdleMs, max: http.maxSessions });
+  let port = http.port;
 
-  const server = createServer((req, res) => {
+  // Timeouts are enforced by a periodic check; its default period (30 s) would let a slow client
+  // hold a connection for that long past them.
+  const checkEveryMs = Math.max(100, Math.min(1_000, http.headersTimeoutMs / 2, http.requestTimeoutMs / 2));
+  const server = createServer({ connectionsCheckingInterval: checkEveryMs }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      process.stderr.write(`memory-mcp: http error: ${(error as Error).stack ?? error}\n`);
+      process.stderr.write(`memory-mcp: http error: ${(error as Error).message ?? error}\n`);
       if (!res.headersSent) sendJsonError(res, 500, -32603, 'internal error');
+      else res.end();
     });
   });
+  server.maxConnections = http.maxConnections;
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = http.requestTimeoutMs;
+  server.keepAliveTimeout = http.keepAliveTimeoutMs;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/mcp')
       return sendJsonError(res, 404, -32601, 'not found: the MCP endpoint is /mcp');
-    if (http.authToken && !authorized(req.headers.authorization, http.authToken)) {
+    if (
+      !hostAllowed(req.headers.host, {
+        loopback: isLoopback(http.host),
+        port,
+        allowedHosts: http.allowedHosts,
+      })
+    )
+      return sendJsonError(
+        res,
+        403,
+        -32000,
+        `forbidden: Host ${req.headers.host ?? '(none)'} is not allowed (--allowed-host)`,
+      );
+    if (!originAllowed(req.headers.origin, http.allowedOrigins))
+      return sendJsonError(
+        res,
+        403,
+        -32000,
+        `forbidden: Origin ${req.headers.origin} is not allowed (--allowed-origin)`,
+      );
+    if (http.authToken && !authorized(req, http.authToken)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="memory-mcp"');
       return sendJsonError(res, 401, -32001, 'unauthorized: send Authorization: Bearer <MCP_AUTH_TOKEN>');
     }
@@ -51,58 +96,71 @@ export async function serveHttp(
         return sendJsonError(res, 400, -32700, 'parse error: the body is not JSON');
       }
     }
+    if (http.stateless) return serveStateless(req, res, body);
+
     const sessionId = req.headers['mcp-session-id'];
-    const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-    if (existing) return existing.handleRequest(req, res, body);
-    if (req.method === 'POST' && !sessionId && isInitializeRequest(body)) {
+    if (typeof sessionId === 'string') {
+      const transport = sessions.get(sessionId);
+      if (!transport)
+        return sendJsonError(
+          res,
+          404,
+          -32001,
+          'session not found (expired or unknown): send initialize again',
+        );
+      return transport.handleRequest(req, res, body);
+    }
+    if (req.method === 'POST' && isInitializeRequest(body)) {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => {
-          sessions.set(id, transport);
-        },
-        enableDnsRebindingProtection: true,
-        allowedHosts,
+        onsessioninitialized: (id) => sessions.add(id, transport),
       });
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);
       };
-      const mcp = createMemoryMcpServer({
-        sandbox: runtime.sandbox,
-        store: runtime.store,
-        toolMetrics: runtime.toolMetrics,
-        compiler: runtime.compiler,
-        ...info,
-      });
-      await mcp.connect(transport);
+      await newServer(true).connect(transport);
       return transport.handleRequest(req, res, body);
     }
-    return sendJsonError(res, 400, -32000, 'bad request: no valid mcp-session-id (send initialize first)');
+    return sendJsonError(res, 400, -32000, 'bad request: no mcp-session-id (send initialize first)');
+  }
+
+  async function serveStateless(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return sendJsonError(res, 405, -32000, 'method not allowed: this server is stateless (POST only)');
+    }
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const mcp = newServer(false);
+    res.on('close', () => {
+      void transport.close();
+      void mcp.close();
+    });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(http.port, http.host, resolve);
   });
-  const { port } = server.address() as { port: number };
+  port = (server.address() as { port: number }).port;
   const hostForUrl = http.host.includes(':') ? `[${http.host}]` : http.host;
-  allowedHosts = [`${hostForUrl}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`];
   return {
     server,
     url: `http://${hostForUrl}:${port}/mcp`,
+    stopListening() {
+      if (server.listening) server.close();
+    },
     async close() {
-      await Promise.all([...sessions.values()].map((t) => t.close()));
+      const closed = new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      });
+      await sessions.closeAll();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
-}
-
-function authorized(header: string | undefined, token: string): boolean {
-  const match = /^Bearer (.+)$/i.exec(header ?? '');
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 async function readBody(req: IncomingMessage, cap: number): Promise<string | 'too_large'> {

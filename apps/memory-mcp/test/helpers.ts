@@ -79,7 +79,110 @@ export async function httpClient(url: string, token?: string) {
 
 export type Structured = Record<string, unknown> & { status: string; execution_id: string; value?: unknown };
 
+/**
+ * Generous per-call bound for load tests: on a loaded 2-core machine a call can queue behind many
+ * others; what they assert is outcomes, not speed (the SDK's own default is 60 s).
+ */
+export const LOAD_CALL_TIMEOUT = { timeout: 600_000 };
+
 export async function exec(client: Client, args: Record<string, unknown>): Promise<Structured> {
-  const result = await client.callTool({ name: 'execute_agent_code', arguments: args });
+  const result = await client.callTool(
+    { name: 'execute_agent_code', arguments: args },
+    undefined,
+    LOAD_CALL_TIMEOUT,
+  );
   return result.structuredContent as Structured;
+}
+
+export const WAT_ID = '(module (func (export "id") (param i32) (result i32) (local.get 0)))';
+
+export interface Acknowledged {
+  executions: string[];
+  steps: number;
+  episodes: string[];
+}
+
+/**
+ * Mixed writes (start_episode, log_step, execute_agent_code linked to an episode) through one
+ * client, `inFlight` at a time, until `total` are done or `stop()` returns true. Returns what the
+ * server acknowledged and every error, with the time each call started.
+ */
+export async function mixedLoad(
+  client: Client,
+  options: { total: number; inFlight: number; stop?: () => boolean; onAck?: () => void },
+): Promise<{ acknowledged: Acknowledged; errors: Array<{ error: unknown; startedAt: number }> }> {
+  const seed = (await client.callTool({ name: 'start_episode', arguments: { task: 'load seed' } }))
+    .structuredContent as { episode_id: string };
+  const acknowledged: Acknowledged = { executions: [], steps: 0, episodes: [seed.episode_id] };
+  const errors: Array<{ error: unknown; startedAt: number }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < options.total && !options.stop?.()) {
+      const i = next++;
+      const episodeId = acknowledged.episodes[i % acknowledged.episodes.length]!;
+      const startedAt = performance.now();
+      try {
+        if (i % 3 === 0) {
+          const r = await client.callTool(
+            { name: 'start_episode', arguments: { task: `task ${i}` } },
+            undefined,
+            LOAD_CALL_TIMEOUT,
+          );
+          acknowledged.episodes.push((r.structuredContent as { episode_id: string }).episode_id);
+        } else if (i % 3 === 1) {
+          await client.callTool({
+            name: 'log_step',
+            arguments: { episode_id: episodeId, action: `step ${i}` },
+          });
+          acknowledged.steps++;
+        } else {
+          const r = await exec(client, {
+            language: 'wat',
+            code: WAT_ID,
+            entry: 'id',
+            context: { input: [i] },
+            episode_id: episodeId,
+          });
+          // Any status is a recorded execution (on a loaded machine a trivial run can hit its
+          // deadline): what this load checks is that the record is written and kept.
+          if (!r.execution_id) throw new Error(`execution ${i}: no execution_id`);
+          acknowledged.executions.push(r.execution_id);
+        }
+        options.onAck?.();
+      } catch (error) {
+        errors.push({ error, startedAt });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.inFlight }, worker));
+  return { acknowledged, errors };
+}
+
+/** Opens the database file the way another process would and counts what is really there. */
+export async function storedCounts(db: string, acknowledged: Acknowledged) {
+  const { MemoryStore } = await import('@memory-mcp/mcp-server');
+  const store = await MemoryStore.open({ url: `file:${db}` });
+  try {
+    const count = async (sql: string, args: string[] = []) => {
+      let total = 0;
+      for (let i = 0; i < Math.max(args.length, 1); i += 500) {
+        const chunk = args.slice(i, i + 500);
+        const where = sql.includes('IN (?)')
+          ? sql.replace('IN (?)', `IN (${chunk.map(() => '?').join(',')})`)
+          : sql;
+        total += await store.db.read(async (q) =>
+          Number(Object.values((await q.execute({ sql: where, args: chunk })).rows[0]!)[0]),
+        );
+        if (!sql.includes('IN (?)')) break;
+      }
+      return total;
+    };
+    return {
+      executions: await count('SELECT COUNT(*) FROM executions WHERE id IN (?)', acknowledged.executions),
+      episodes: await count('SELECT COUNT(*) FROM episodes WHERE id IN (?)', acknowledged.episodes),
+      steps: await count('SELECT COUNT(*) FROM steps'),
+    };
+  } finally {
+    await store.close();
+  }
 }

@@ -142,11 +142,11 @@ describe('memory-mcp over stdio', () => {
       executions: 1,
     });
     const patterns = await call('analyze_patterns', { task_type: 'conversion' });
-    expect(patterns.stepSequences).toEqual([
+    expect(patterns.step_sequences).toEqual([
       expect.objectContaining({ sequence: ['read input', 'convert'] }),
     ]);
     const health = await call('health_check', {});
-    expect(health).toMatchObject({ healthy: true, database: { ok: true } });
+    expect(health).toMatchObject({ healthy: true, database: { state: 'ok', writable: true } });
     const metrics = await call('get_metrics', {});
     expect((metrics.tools as Record<string, { calls: number }>).start_episode!.calls).toBeGreaterThanOrEqual(
       1,

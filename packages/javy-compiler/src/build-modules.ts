@@ -1,3 +1,4 @@
+import { RESULT_CHANNEL_SECTION } from '@memory-mcp/sandbox-core';
 import {
   appendToVector,
   ByteReader,
@@ -15,7 +16,6 @@ export const RESULT_FD = 1023;
  * Custom section that tells a host where the module writes its result record (u32 descriptor), so
  * a module stored and run later by id still reports its value.
  */
-export const RESULT_CHANNEL_SECTION = 'memory-mcp:result-fd';
 
 const resultChannelSection = () => new ByteWriter().name(RESULT_CHANNEL_SECTION).u32(RESULT_FD).finish();
 

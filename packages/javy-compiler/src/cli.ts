@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { CompileError } from '@memory-mcp/sandbox-core';
 import { createCompiler } from './quickjs-compiler.js';
 
+declare const __PACKAGE_VERSION__: string;
+const VERSION = typeof __PACKAGE_VERSION__ === 'string' ? __PACKAGE_VERSION__ : '0.0.0';
+
 const usage = `usage: memory-mcp-javy build <in.js> -o <out.wasm> [--dynamic]
+       memory-mcp-javy --help | --version
 
 Compiles JavaScript (the body of an async function: top-level await and return work) to a WASI
 module with the embedded QuickJS engine. Static modules (default) run on any WASI runtime:
@@ -12,6 +16,14 @@ module with the embedded QuickJS engine. Static modules (default) run on any WAS
 
 async function main(argv: string[]): Promise<number> {
   const [command, input, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   const outIndex = rest.indexOf('-o');
   const output = outIndex >= 0 ? rest[outIndex + 1] : undefined;
   if (command !== 'build' || !input || !output) {

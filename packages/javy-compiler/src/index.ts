@@ -1,8 +1,9 @@
+/** Re-exported from `@memory-mcp/sandbox-core`, where the result-channel contract lives. */
+export { RESULT_CHANNEL_SECTION } from '@memory-mcp/sandbox-core';
 export {
   buildDynamicModule,
   buildStaticModule,
   ENGINE_IMPORT,
-  RESULT_CHANNEL_SECTION,
   RESULT_FD,
 } from './build-modules.js';
 export { compileToBytecode } from './bytecode-compiler.js';

@@ -74,7 +74,9 @@ for (let batch = 0; batch < N / 500; batch++) {
       });
     }
   }
-  await store.client.batch(statements, 'write');
+  await store.db.write(async (tx) => {
+    for (const statement of statements) await tx.execute(statement);
+  });
 }
 console.error(`generated ${N} episodes with 3 steps each in ${fmt(performance.now() - t0)} ms`);
 
@@ -83,12 +85,12 @@ const runs = 300;
 const cases = [
   [
     'query_memory: FTS5 relevance, 2-3 terms, limit 10',
-    (i) => store.queryMemory({ query: queries[i % queries.length], limit: 10 }),
+    (i) => store.episodes.query({ query: queries[i % queries.length], limit: 10 }),
   ],
   [
     'query_memory: FTS5 + domain + task_type filters',
     (i) =>
-      store.queryMemory({
+      store.episodes.query({
         query: queries[i % queries.length],
         domain: 'finance',
         taskType: 'parsing',
@@ -97,10 +99,10 @@ const cases = [
   ],
   [
     'query_memory: newest, task_type filter',
-    () => store.queryMemory({ taskType: 'search', sort: 'newest', limit: 10 }),
+    () => store.episodes.query({ taskType: 'search', sort: 'newest', limit: 10 }),
   ],
-  ['query_memory: success sort, no query', () => store.queryMemory({ sort: 'success', limit: 10 })],
-  ['analyze_patterns over 10,000 episodes', () => store.analyzePatterns({ limit: 10 })],
+  ['query_memory: success sort, no query', () => store.episodes.query({ sort: 'success', limit: 10 })],
+  ['analyze_patterns over 10,000 episodes', () => store.patterns.analyze({ limit: 10 })],
 ];
 const rows = [];
 for (const [name, fn] of cases) {
@@ -110,11 +112,11 @@ for (const [name, fn] of cases) {
 }
 const record = await measure(
   () =>
-    store.recordExecution({ language: 'javascript', code: 'return 1', result: emptyResult('node', 'ok') }),
+    store.executions.record({ language: 'javascript', code: 'return 1', result: emptyResult('node', 'ok') }),
   { runs, warmup: 10 },
 );
 rows.push(row('record one execution (WAL, synchronous=NORMAL)', record));
 console.error(`record execution: ${fmt(record.median)} ms`);
 report(rows);
-store.close();
+await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -1,17 +1,11 @@
+export { CallTracker } from './call-tracker.js';
+export { type ConfiguredSandbox, describeSandbox } from './configured-sandbox.js';
 export { createMemoryMcpServer, type MemoryMcpServerOptions } from './create-memory-mcp-server.js';
+export { MAX_JSON_DEPTH } from './json-depth.js';
+export * from './output-schemas.js';
+export { ProtocolError } from './protocol-error.js';
 export * from './schemas.js';
-export {
-  type Episode,
-  type EpisodeOutcome,
-  type ExecutionFilter,
-  ftsQuery,
-  type MemorySort,
-  MemoryStore,
-  type MemoryStoreOptions,
-  type Patterns,
-  type Step,
-  type StoredExecution,
-} from './store/memory-store.js';
-export { MIGRATIONS } from './store/migrations.js';
+export * from './store/index.js';
 export { summarizeResult } from './summarize-result.js';
 export { ToolMetrics } from './tool-metrics.js';
+export type { ExecutionResultWire } from './wire-mappers.js';

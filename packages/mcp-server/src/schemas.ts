@@ -1,5 +1,23 @@
 import { EXECUTION_STATUSES } from '@memory-mcp/sandbox-core';
 import { z } from 'zod';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
+
+const enumOf = (values: readonly string[], what: string) =>
+  values.length > 0
+    ? z.enum(values as [string, ...string[]])
+    : z.string().refine(() => false, { message: `no ${what} is configured` });
+
+const languageSchema = (languages: readonly string[], fallback: string) =>
+  enumOf(languages, 'language')
+    .optional()
+    .describe(`Configured here: ${languages.join(', ')}. Defaults to ${fallback}`);
+
+/** Any JSON value, refused (not overflowing the stack) when nested deeper than MAX_JSON_DEPTH. */
+const boundedJson = (field: string) =>
+  z.unknown().superRefine((value, ctx) => {
+    if (jsonDepthExceeds(value, MAX_JSON_DEPTH))
+      ctx.addIssue({ code: 'custom', message: `${field} is nested deeper than ${MAX_JSON_DEPTH} levels` });
+  });
 
 const limits = z
   .object({
@@ -22,43 +40,53 @@ const limits = z
   })
   .strict();
 
-export const executeAgentCodeInput = z
-  .object({
-    code: z.string().max(2_000_000).optional().describe('Source code, WAT text, or a base64 wasm module'),
-    language: z
-      .enum(['javascript', 'typescript', 'wasm', 'wat'])
-      .optional()
-      .describe('Defaults to javascript'),
-    module_id: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'must be a module id (SHA-256 hex) returned by compile_to_wasm')
-      .optional()
-      .describe('Run a module stored by compile_to_wasm instead of code'),
-    backend: z.enum(['node', 'wasm']).optional().describe('Force a backend; otherwise the sandbox routes'),
-    context: z
-      .object({ task: z.string().max(10_000).optional(), input: z.unknown().optional() })
-      .strict()
-      .optional()
-      .describe('`input` is visible to the code as `input` (JS) or JSON on stdin (WASI)'),
-    stdin: z.string().max(10_000_000).optional(),
-    args: z.array(z.string()).max(256).optional(),
-    entry: z.string().max(256).optional().describe('For wasm/wat: call this export with numeric input'),
-    limits: limits.optional(),
-    episode_id: z.string().max(64).optional().describe('Link this execution to an episode'),
-  })
-  .strict()
-  .superRefine((value, ctx) => {
-    if (value.code === undefined && value.module_id === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['code'], message: 'give either code or module_id' });
-    }
-    if (value.code !== undefined && value.module_id !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['module_id'],
-        message: 'give either code or module_id, not both',
-      });
-    }
-  });
+/** What the configured sandbox offers; the schema clients see lists exactly these. */
+export interface ExecuteInputOptions {
+  languages: readonly string[];
+  backends: readonly string[];
+  defaultLanguage: string;
+}
+
+/** `execute_agent_code` input, for the languages and backends this server's sandbox has. */
+export const executeAgentCodeInput = (options: ExecuteInputOptions) =>
+  z
+    .object({
+      code: z.string().max(2_000_000).optional().describe('Source code, WAT text, or a base64 wasm module'),
+      language: languageSchema(options.languages, options.defaultLanguage),
+      module_id: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, 'must be a module id (SHA-256 hex) returned by compile_to_wasm')
+        .optional()
+        .describe('Run a module stored by compile_to_wasm instead of code'),
+      backend: enumOf(options.backends, 'backend')
+        .optional()
+        .describe('Force a backend; otherwise the sandbox routes'),
+      context: z
+        .object({ task: z.string().max(10_000).optional(), input: boundedJson('context.input').optional() })
+        .strict()
+        .optional()
+        .describe('`input` is visible to the code as `input` (JS) or JSON on stdin (WASI)'),
+      stdin: z.string().max(10_000_000).optional(),
+      args: z.array(z.string()).max(256).optional(),
+      entry: z.string().max(256).optional().describe('For wasm/wat: call this export with numeric input'),
+      limits: limits.optional(),
+      episode_id: z.string().max(64).optional().describe('Link this execution to an episode'),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+      if (value.code === undefined && value.module_id === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['code'], message: 'give either code or module_id' });
+      }
+      if (value.code !== undefined && value.module_id !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['module_id'],
+          message: 'give either code or module_id, not both',
+        });
+      }
+    });
+
+export type ExecuteAgentCodeArgs = z.output<ReturnType<typeof executeAgentCodeInput>>;
 
 export const executionResultOutput = z.object({
   execution_id: z.string(),
@@ -97,7 +125,7 @@ export const startEpisodeInput = z
     task: z.string().min(1).max(10_000),
     domain: z.string().max(200).optional(),
     task_type: z.string().max(200).optional(),
-    context: z.unknown().optional(),
+    context: boundedJson('context').optional(),
   })
   .strict();
 

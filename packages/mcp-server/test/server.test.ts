@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCompiler } from '@memory-mcp/javy-compiler';
 import { UnifiedSandbox } from '@memory-mcp/sandbox-core';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,7 +17,10 @@ let client: Client;
 
 beforeAll(async () => {
   store = await MemoryStore.open({ url: `file:${join(dir, 'memory.db')}` });
-  sandbox = new UnifiedSandbox({ mode: 'wasm', backends: { wasm: new WasmBackend({ maxConcurrency: 4 }) } });
+  sandbox = new UnifiedSandbox({
+    mode: 'wasm',
+    backends: { wasm: new WasmBackend({ maxConcurrency: 4, compiler: createCompiler({ mode: 'dynamic' }) }) },
+  });
   const server = createMemoryMcpServer({ sandbox, store, progressIntervalMs: 100 });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   client = new Client({ name: 'test-client', version: '1.0.0' });
@@ -25,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client.close();
   await sandbox.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -143,10 +147,10 @@ describe('memory-mcp server over a real MCP client', () => {
     expect(none.count).toBe(0);
 
     const patterns = await structured('analyze_patterns', { task_type: 'arithmetic' });
-    expect(patterns.taskTypes).toEqual([
+    expect(patterns.task_types).toEqual([
       expect.objectContaining({ task_type: 'arithmetic', episodes: 1, success_rate: 1 }),
     ]);
-    expect(patterns.stepSequences).toEqual([
+    expect(patterns.step_sequences).toEqual([
       expect.objectContaining({ sequence: ['parse input', 'add numbers'], count: 1 }),
     ]);
     expect(patterns.backends).toEqual([expect.objectContaining({ backend: 'wasm', executions: 1, ok: 1 })]);
@@ -212,7 +216,7 @@ describe('memory-mcp server over a real MCP client', () => {
 
   it('reports health and metrics, including per-tool counts', async () => {
     const health = await structured('health_check', {});
-    expect(health).toMatchObject({ healthy: true, database: { ok: true } });
+    expect(health).toMatchObject({ healthy: true, database: { state: 'ok', writable: true } });
     expect(
       (health.sandbox as { backends: { wasm: { capabilities: { fuel: boolean } } } }).backends.wasm
         .capabilities.fuel,

@@ -2,10 +2,19 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
+  detectJailSupport,
+  type IsolationLevel,
+  type JailSupport,
+  JailUnavailableError,
+  jailWalls,
+  validateGrants,
+} from '@memory-mcp/process-jail';
+import {
   type Backend,
   type BackendCapabilities,
   type BackendHealth,
   BackendUnavailableError,
+  CancelledError,
   ConcurrencyLimiter,
   type ExecutionRequest,
   type ExecutionResult,
@@ -18,9 +27,12 @@ import {
   resolvePolicy,
   SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
-import { detectIsolation, type IsolationSupport } from './detect-isolation.js';
+import { detectPermissionFlag, type PermissionFlag } from './detect-permission-flag.js';
+import { JailedRunner, profileKey, type RunnerProfile, type RunReport } from './jailed-runner.js';
+import { mapRunReport } from './map-run-report.js';
+import { measureDataBaseline } from './measure-data-baseline.js';
 import { ProcessPool, type ProcessPoolStats } from './process-pool.js';
-import { profileKey, RunnerProcess, type RunnerProfile, type RunReport } from './runner-process.js';
+import { MAX_RESULT_FRAME_BYTES } from './runner/runner-protocol.js';
 import { transpileTypeScript } from './transpile-typescript.js';
 
 export interface NodeBackendOptions {
@@ -28,26 +40,35 @@ export interface NodeBackendOptions {
   maxConcurrency?: number;
   /** Requests allowed to wait. Default 1000. */
   maxQueue?: number;
-  /** Pre-started idle processes for the default policy. Default 2 per core; 0 disables the pool. */
+  /** Pre-started idle jailed processes for the default policy. Default 2 per core; 0 disables the pool. */
   poolSize?: number;
-  /** Limits applied where a request gives none (memory defaults to 128 MiB of V8 heap). */
+  /** Limits applied where a request gives none (memory defaults to 128 MiB, enforced as RLIMIT_DATA on top of Node's baseline). */
   limits?: Partial<Limits>;
   /** Runner script override (bundlers). */
   runnerPath?: string;
   /**
-   * Override what `detectIsolation()` found, e.g. `{ networkIsolation: 'guard', namespaceArgs: undefined }`
-   * to exercise the in-process fallback used where the OS offers no namespaces.
+   * `namespaces` (default): every execution runs in a process-jail (user, mount, PID, network, IPC,
+   * UTS and cgroup namespaces, a minimal read-only root, uid 65534, rlimits) with Node's permission
+   * model inside; where the jail is unavailable the backend refuses to run code and `health()` says
+   * how to fix it. `permission-model` is the named weaker level: no namespaces, Node's permission
+   * model, an in-process network guard, rlimits and the uid switch where available.
    */
-  isolation?: Partial<IsolationSupport>;
+  isolation?: IsolationLevel;
+  /** Replaces jail detection (tests). `startJail` still checks for itself, so this cannot raise a wall. */
+  jailSupport?: Promise<JailSupport>;
 }
 
 export interface NodeBackendStats extends RunStats {
   pool: ProcessPoolStats;
   inFlight: number;
   queued: number;
+  /** Jailed processes alive and not in the idle pool (running, or being killed). */
+  running: number;
 }
 
 const FILENAME = 'user-code.js';
+/** The inner layer, reported next to the jail's walls. */
+const PERMISSION_MODEL_WALL = 'node-permission-model';
 
 function defaultRunnerPath(): string {
   const beside = fileURLToPath(new URL('./runner.cjs', import.meta.url));
@@ -58,49 +79,92 @@ function defaultRunnerPath(): string {
 }
 
 /**
- * Runs JavaScript and TypeScript, each execution in its own restricted Node.js process used once
- * and discarded. See the README for which protection applies on which OS.
+ * Runs JavaScript and TypeScript, each execution in its own jailed Node.js process used once and
+ * killed. See the README for which wall stops what on which OS.
  */
 export class NodeBackend implements Backend {
+  readonly specificationVersion = 'v1';
   readonly name = 'node';
-  readonly isolation: IsolationSupport;
+  /** The isolation level this backend was asked for; it never runs code at a weaker one. */
+  readonly isolation: IsolationLevel;
   readonly #runnerPath: string;
   readonly #limits: Limits;
   readonly #limiter: ConcurrencyLimiter;
-  readonly #pool: ProcessPool | undefined;
-  readonly #defaultKey: string;
-  readonly #live = new Set<RunnerProcess>();
+  readonly #poolSize: number;
+  readonly #permissionFlag: PermissionFlag | undefined;
+  readonly #dataBaselineBytes: number;
+  readonly #support: Promise<JailSupport>;
+  readonly #started: Promise<void>;
+  #supportNow: JailSupport | undefined;
+  #pool: ProcessPool | undefined;
+  #defaultKey = '';
+  readonly #live = new Set<JailedRunner>();
   readonly #metrics = new SandboxMetrics();
   #closed = false;
 
   constructor(options: NodeBackendOptions = {}) {
     const cores = availableParallelism();
-    this.isolation = { ...detectIsolation(), ...options.isolation };
+    this.isolation = options.isolation ?? 'namespaces';
+    if (this.isolation !== 'namespaces' && this.isolation !== 'permission-model') {
+      throw new InvalidRequestError('isolation', `must be 'namespaces' or 'permission-model'`);
+    }
     this.#runnerPath = options.runnerPath ?? defaultRunnerPath();
     this.#limits = resolveLimits(options.limits);
     this.#limiter = new ConcurrencyLimiter({
       maxConcurrency: options.maxConcurrency ?? 2 * cores,
       maxQueue: options.maxQueue ?? 1000,
     });
-    const defaultProfile = this.#profile(this.#limits, resolvePolicy());
-    this.#defaultKey = profileKey(defaultProfile);
-    const poolSize = options.poolSize ?? 2 * cores;
-    if (poolSize > 0) this.#pool = new ProcessPool(defaultProfile, poolSize, this.isolation);
+    this.#poolSize = options.poolSize ?? 2 * cores;
+    this.#permissionFlag = detectPermissionFlag();
+    this.#dataBaselineBytes = measureDataBaseline();
+    this.#support = options.jailSupport ?? detectJailSupport();
+    this.#started = this.#support.then((support) => {
+      this.#supportNow = support;
+      if (this.#closed || this.#refusal(support) || this.#poolSize <= 0) return;
+      const profile = this.#profile(this.#limits, resolvePolicy());
+      this.#defaultKey = profileKey(profile);
+      this.#pool = new ProcessPool(profile, this.#poolSize);
+    });
+  }
+
+  /** Why this backend refuses to run code here, with the fix; undefined when it runs. */
+  #refusal(support: JailSupport): string | undefined {
+    if (!this.#permissionFlag)
+      return `Node ${process.version} has no permission model; fix: use Node 20.19+, 22.13+ or 24+`;
+    if (this.isolation === 'namespaces' && support.level !== 'namespaces') {
+      return new JailUnavailableError({
+        reason: support.reason ?? 'unknown',
+        fix: support.fix ?? 'apt-get install bubblewrap',
+      }).message;
+    }
+    return undefined;
+  }
+
+  /** The walls up around each execution (with the default policy), once detection has finished. */
+  #walls(support: JailSupport | undefined): string[] | undefined {
+    if (!support || this.#refusal(support)) return support ? [] : undefined;
+    return [
+      ...jailWalls(support, { isolation: this.isolation, denyUnixSockets: true }),
+      PERMISSION_MODEL_WALL,
+    ];
   }
 
   capabilities(): BackendCapabilities {
+    const walls = this.#walls(this.#supportNow);
     return {
       languages: ['javascript', 'typescript'],
       isolation: 'process',
-      networkIsolation: this.isolation.networkIsolation,
+      networkIsolation: this.isolation === 'namespaces' ? 'namespace' : 'guard',
       fuel: false,
       nodeApis: true,
       maxConcurrency: this.#limiter.maxConcurrency,
+      ...(walls ? { walls } : {}),
     };
   }
 
-  /** Resolves once the warm pool is full (useful before benchmarks and in tests). */
+  /** Resolves once jail detection is done and the warm pool is full (before benchmarks, in tests). */
   async warm(): Promise<void> {
+    await this.#started;
     await this.#pool?.warm();
   }
 
@@ -116,6 +180,18 @@ export class NodeBackend implements Backend {
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
     const policy = resolvePolicy(request.policy);
+    // Relative, wildcard, `..`, symlinked or missing paths: an InvalidRequestError naming the path.
+    validateGrants(policy.readPaths, policy.writePaths);
+    const input = request.input === undefined ? undefined : JSON.stringify(request.input);
+    if (request.code.length + (input?.length ?? 0) > MAX_RESULT_FRAME_BYTES - 4096) {
+      throw new InvalidRequestError(
+        'code',
+        `code and input together must stay under ${MAX_RESULT_FRAME_BYTES - 4096} characters`,
+      );
+    }
+    await this.#started;
+    const refusal = this.#refusal(this.#supportNow!);
+    if (refusal) throw new BackendUnavailableError('node', `refusing untrusted code: ${refusal}`);
 
     let code = request.code;
     const compileStart = performance.now();
@@ -134,9 +210,9 @@ export class NodeBackend implements Backend {
     try {
       release = await this.#limiter.acquire(request.signal);
     } catch (error) {
-      if ((error as Error).name !== 'CancelledError') throw error;
+      if (!CancelledError.isInstance(error)) throw error;
       return this.#finish(
-        emptyResult(this.name, 'cancelled', { kind: 'cancelled', message: (error as Error).message }),
+        emptyResult(this.name, 'cancelled', { kind: 'cancelled', message: error.message }),
         started,
       );
     }
@@ -144,7 +220,7 @@ export class NodeBackend implements Backend {
     try {
       const profile = this.#profile(limits, policy);
       const warm = profileKey(profile) === this.#defaultKey ? this.#pool?.take() : undefined;
-      const runner = warm ?? new RunnerProcess(profile, this.isolation);
+      const runner = warm ?? new JailedRunner(profile);
       this.#live.add(runner);
       let report: RunReport;
       try {
@@ -152,23 +228,26 @@ export class NodeBackend implements Backend {
           code,
           filename: FILENAME,
           env: policy.allowEnv ? { ...request.env } : {},
-          ...(request.input !== undefined ? { input: JSON.stringify(request.input) } : {}),
+          ...(input !== undefined ? { input } : {}),
         };
-        report = await runner.run(job, limits, request.signal);
+        // The pool refills while the jail is torn down (that wait is idle time for the host).
+        report = await runner.run(job, limits, request.signal, () => this.#pool?.refillSoon());
       } catch (error) {
-        runner.kill();
+        if (InvalidRequestError.isInstance(error)) throw error;
         throw new BackendUnavailableError(
           'node',
-          `could not start a runner process: ${(error as Error).message}`,
+          `could not start a jailed runner: ${(error as Error).message}`,
           {
             cause: error,
           },
         );
       } finally {
-        void runner.dispose(false).then(() => this.#live.delete(runner));
+        // The slot is released only after this: nothing of the jail is left running.
+        await runner.close();
+        this.#live.delete(runner);
         this.#pool?.refillSoon();
       }
-      const result = this.#result(report, limits);
+      const result = mapRunReport(this.name, report, limits);
       result.timing = { queuedMs, compileMs, runMs: report.runMs, totalMs: 0 };
       return this.#finish(result, started);
     } finally {
@@ -179,74 +258,15 @@ export class NodeBackend implements Backend {
   #profile(limits: Limits, policy: Policy): RunnerProfile {
     return {
       runnerPath: this.#runnerPath,
-      memoryMb: Math.max(16, Math.floor(limits.memoryBytes / (1024 * 1024))),
+      memoryBytes: limits.memoryBytes,
       readPaths: policy.readPaths,
       writePaths: policy.writePaths,
       allowNetwork: policy.allowNetwork,
       allowProcesses: policy.allowProcesses,
+      isolation: this.isolation,
+      dataBaselineBytes: this.#dataBaselineBytes,
+      permissionFlag: this.#permissionFlag ?? '--permission',
     };
-  }
-
-  #result(report: RunReport, limits: Limits): ExecutionResult {
-    const base = { stdout: report.stdout, stderr: report.stderr, truncated: report.truncated };
-    const { outcome } = report;
-    switch (outcome.kind) {
-      case 'timeout':
-        return {
-          ...emptyResult(this.name, 'timeout', {
-            kind: 'timeout',
-            message: `execution passed its ${limits.timeoutMs} ms deadline (pending timers and promises included); its process was killed`,
-            limit: { name: 'timeoutMs', allowed: limits.timeoutMs, used: Math.round(report.runMs) },
-          }),
-          ...base,
-        };
-      case 'output_limit':
-        return {
-          ...emptyResult(this.name, 'output_limit', {
-            kind: 'output_limit',
-            message: `output passed maxOutputBytes (${limits.maxOutputBytes} bytes); the process was killed`,
-            limit: { name: 'maxOutputBytes', allowed: limits.maxOutputBytes },
-          }),
-          ...base,
-        };
-      case 'cancelled':
-        return {
-          ...emptyResult(this.name, 'cancelled', {
-            kind: 'cancelled',
-            message: 'the caller cancelled the execution',
-          }),
-          ...base,
-        };
-      case 'exited': {
-        if (/heap out of memory|Reached heap limit|Allocation failed/i.test(report.stderr)) {
-          return {
-            ...emptyResult(this.name, 'memory_limit', {
-              kind: 'memory_limit',
-              message: `the code ran out of its ${Math.floor(limits.memoryBytes / 1048576)} MiB heap`,
-              limit: { name: 'memoryBytes', allowed: limits.memoryBytes },
-            }),
-            ...base,
-          };
-        }
-        const how = outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`;
-        return {
-          ...emptyResult(this.name, 'error', {
-            kind: 'exit',
-            message: `the process ended (${how}) before returning a result`,
-          }),
-          ...base,
-          ...(outcome.code !== null ? { exitCode: outcome.code } : {}),
-        };
-      }
-      case 'result': {
-        const { result } = outcome;
-        if (result.error) return { ...emptyResult(this.name, 'error', result.error), ...base };
-        const ok: ExecutionResult = { ...emptyResult(this.name, 'ok'), ...base, exitCode: 0 };
-        if (result.valueJson !== undefined) ok.value = JSON.parse(result.valueJson);
-        else if (result.valueDescription !== undefined) ok.value = `[not JSON] ${result.valueDescription}`;
-        return ok;
-      }
-    }
   }
 
   #finish(result: ExecutionResult, started: number): ExecutionResult {
@@ -261,27 +281,44 @@ export class NodeBackend implements Backend {
       pool: this.#pool?.stats() ?? { idle: 0, starting: 0, size: 0, hits: 0, misses: 0 },
       inFlight: this.#limiter.inFlight,
       queued: this.#limiter.queued,
+      running: this.#live.size,
     };
   }
 
   async health(): Promise<BackendHealth> {
+    const support = await this.#support;
+    const refusal = this.#refusal(support);
     const details: Record<string, unknown> = {
       ...this.stats(),
-      networkIsolation: this.isolation.networkIsolation,
-      permissionModel: this.isolation.permissionFlag ?? 'unavailable',
-      ...(this.isolation.namespaceProblem ? { namespaceProblem: this.isolation.namespaceProblem } : {}),
+      isolation: this.isolation,
+      walls: this.#walls(support),
+      permissionModel: this.#permissionFlag ?? 'unavailable',
+      // RLIMIT_DATA = a request's memoryBytes + this (Node's own need, measured for this binary).
+      dataBaselineBytes: this.#dataBaselineBytes,
+      jail: {
+        level: support.level,
+        ...(support.bwrap ? { bwrap: support.bwrap.version } : {}),
+        ...(support.reason ? { reason: support.reason, fix: support.fix } : {}),
+      },
     };
     if (this.#closed) return { healthy: false, message: 'closed', details };
-    if (!this.isolation.permissionFlag) {
-      return { healthy: false, message: `Node ${process.version} has no permission model`, details };
-    }
-    return { healthy: true, message: `ok (network isolation: ${this.isolation.networkIsolation})`, details };
+    if (refusal) return { healthy: false, message: refusal, details };
+    const message =
+      this.isolation === 'namespaces'
+        ? 'ok: jailed (namespaces, minimal root, uid switch, rlimits) with Node permission model inside'
+        : `ok at the weaker level 'permission-model' (no namespaces${support.reason ? `: ${support.reason}; fix: ${support.fix}` : ''})`;
+    return { healthy: true, message, details };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#started;
     await this.#pool?.close();
-    await Promise.all([...this.#live].map((p) => p.dispose()));
+    await Promise.all([...this.#live].map((p) => p.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }

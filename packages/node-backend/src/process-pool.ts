@@ -1,5 +1,4 @@
-import type { IsolationSupport } from './detect-isolation.js';
-import { RunnerProcess, type RunnerProfile } from './runner-process.js';
+import { JailedRunner, type RunnerProfile } from './jailed-runner.js';
 
 export interface ProcessPoolStats {
   /** Idle, pre-started processes waiting for a job. */
@@ -16,7 +15,7 @@ export interface ProcessPoolStats {
  * never returns; the pool refills in the background.
  */
 export class ProcessPool {
-  readonly #idle: RunnerProcess[] = [];
+  readonly #idle: JailedRunner[] = [];
   #starting = 0;
   #closed = false;
   hits = 0;
@@ -25,7 +24,6 @@ export class ProcessPool {
   constructor(
     readonly profile: RunnerProfile,
     readonly size: number,
-    readonly isolation: IsolationSupport,
   ) {
     this.#refill();
   }
@@ -35,13 +33,14 @@ export class ProcessPool {
    * left to `refillSoon()`: spawning blocks the event loop for a moment, so the caller schedules it
    * after its execution rather than on the hot path.
    */
-  take(): RunnerProcess | undefined {
+  take(): JailedRunner | undefined {
     while (this.#idle.length > 0) {
       const process = this.#idle.shift()!;
       if (process.alive) {
         this.hits++;
         return process;
       }
+      void process.close();
     }
     this.misses++;
     return undefined;
@@ -58,23 +57,35 @@ export class ProcessPool {
   }
 
   #refillScheduled = false;
+  /** Runners that failed to start in a row; `warm()` gives up at 3 rather than retrying forever. */
+  #failures = 0;
+  #lastError: unknown;
 
   #refill(): void {
     if (this.#closed) return;
     while (this.#idle.length + this.#starting < this.size) {
       this.#starting++;
-      const process = new RunnerProcess(this.profile, this.isolation);
+      const process = new JailedRunner(this.profile);
       process.ready.then(
         () => {
           this.#starting--;
-          if (this.#closed) void process.dispose();
+          this.#failures = 0;
+          if (this.#closed) void process.close();
           else this.#idle.push(process);
         },
-        () => {
+        (error: unknown) => {
           this.#starting--;
-          void process.dispose();
+          this.#failures++;
+          this.#lastError = error;
+          void process.close();
         },
       );
+    }
+  }
+
+  #prune(): void {
+    for (let i = this.#idle.length - 1; i >= 0; i--) {
+      if (!this.#idle[i]!.alive) void this.#idle.splice(i, 1)[0]!.close();
     }
   }
 
@@ -90,13 +101,24 @@ export class ProcessPool {
 
   /** Waits until the pool is full (or closed). */
   async warm(): Promise<void> {
-    while (!this.#closed && this.#idle.length < this.size) await new Promise((r) => setTimeout(r, 10));
+    while (!this.#closed && this.#idle.length < this.size) {
+      if (this.#failures >= 3) {
+        this.#failures = 0;
+        throw new Error(`runner processes fail to start: ${(this.#lastError as Error)?.message}`, {
+          cause: this.#lastError,
+        });
+      }
+      // A runner that died while idle (or failed to start) is replaced here too.
+      this.#prune();
+      this.#refill();
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     const idle = this.#idle.splice(0);
-    await Promise.all(idle.map((p) => p.dispose()));
+    await Promise.all(idle.map((p) => p.close()));
     while (this.#starting > 0) await new Promise((r) => setTimeout(r, 10));
   }
 }

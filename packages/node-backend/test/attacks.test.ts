@@ -124,7 +124,7 @@ describe('node backend under attack', () => {
       `try { process.kill(${process.pid}, 'SIGKILL'); return 'sent'; } catch (e) { return e.code; }`,
     );
     // In a PID namespace the host's PID does not exist; under the fallback guard the call is refused.
-    expect(viaHostPid.value).toBe(backend.isolation.namespaceArgs ? 'ESRCH' : 'ERR_ACCESS_DENIED');
+    expect(viaHostPid.value).toBe(backend.isolation === 'namespaces' ? 'ESRCH' : 'ERR_ACCESS_DENIED');
     // this test process is still here to assert it
     expect(process.pid).toBeGreaterThan(0);
   });

@@ -6,7 +6,7 @@ import { NodeBackend } from '../src/index.js';
 
 const backend = new NodeBackend({
   poolSize: 1,
-  isolation: { networkIsolation: 'guard', namespaceArgs: undefined },
+  isolation: 'permission-model',
 });
 let server: Server;
 let port = 0;

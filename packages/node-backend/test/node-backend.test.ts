@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -97,12 +97,14 @@ describe('NodeBackend execution contract', () => {
       `try { require('fs').writeFileSync('x.txt', 'x'); return 'wrote'; } catch (e) { return [process.cwd(), e.code]; }`,
     );
     const [cwd, code] = result.value as [string, string];
-    expect(cwd).toMatch(/memory-mcp-node-/);
+    expect(cwd).toBe('/sandbox');
     expect(code).toBe('ERR_ACCESS_DENIED');
   });
 
   it('grants reads and writes only where the policy says', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-grant-'));
+    // The jail runs as uid 65534: a grant must be reachable (and, to write, writable) by it.
+    chmodSync(dir, 0o777);
     try {
       writeFileSync(join(dir, 'in.txt'), 'granted input');
       const result = await js(
@@ -137,17 +139,74 @@ describe('NodeBackend execution contract', () => {
     expect(result.status).toBe('cancelled');
   });
 
-  it('reports its isolation in capabilities and health', async () => {
+  it('reports its walls in capabilities and health', async () => {
+    await backend.warm();
     const caps = backend.capabilities();
     expect(caps).toMatchObject({
       isolation: 'process',
+      networkIsolation: 'namespace',
       nodeApis: true,
       languages: ['javascript', 'typescript'],
     });
-    expect(['namespace', 'guard']).toContain(caps.networkIsolation);
+    for (const wall of [
+      'user-namespace',
+      'mount-namespace',
+      'pid-namespace',
+      'network-namespace',
+      'minimal-root',
+      'rlimit-data',
+      'unprivileged-uid',
+      'seccomp-no-unix-sockets',
+      'node-permission-model',
+    ]) {
+      expect(caps.walls).toContain(wall);
+    }
     const health = await backend.health();
     expect(health.healthy).toBe(true);
-    expect(health.details).toMatchObject({ networkIsolation: caps.networkIsolation });
+    expect(health.details).toMatchObject({ isolation: 'namespaces', walls: caps.walls });
+  });
+
+  it('without the jail it refuses untrusted code and says how to fix it (no silent downgrade)', async () => {
+    const missing = Promise.resolve({
+      level: 'permission-model' as const,
+      reason: 'bubblewrap not found',
+      fix: 'apt-get install bubblewrap',
+      userNamespaces: false,
+      unprivilegedUid: true,
+    });
+    const refusing = new NodeBackend({ poolSize: 1, jailSupport: missing });
+    try {
+      await expect(refusing.execute({ language: 'javascript', code: 'return 1;' })).rejects.toMatchObject({
+        name: 'BackendUnavailableError',
+        message: expect.stringContaining('apt-get install bubblewrap'),
+      });
+      const health = await refusing.health();
+      expect(health.healthy).toBe(false);
+      expect(health.message).toContain('apt-get install bubblewrap');
+      expect(health.details).toMatchObject({ walls: [] });
+      expect(refusing.capabilities().walls).toEqual([]);
+      expect(refusing.stats().pool.size).toBe(0);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('the named weaker level runs without namespaces and says so', async () => {
+    const weaker = new NodeBackend({ poolSize: 0, isolation: 'permission-model' });
+    try {
+      const result = await weaker.execute({
+        language: 'javascript',
+        code: 'return require("os").hostname() === "sandbox";',
+      });
+      expect(result).toMatchObject({ status: 'ok', value: false });
+      const { walls } = weaker.capabilities();
+      expect(walls).toContain('node-permission-model');
+      expect(walls).not.toContain('mount-namespace');
+      expect(weaker.capabilities().networkIsolation).toBe('guard');
+      expect((await weaker.health()).message).toMatch(/permission-model/);
+    } finally {
+      await weaker.close();
+    }
   });
 
   it('rejects languages it does not run', async () => {

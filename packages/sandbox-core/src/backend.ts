@@ -17,6 +17,11 @@ export interface BackendCapabilities {
   nodeApis: boolean;
   /** How many executions this backend runs at once before queueing internally. */
   maxConcurrency: number;
+  /**
+   * The walls actually up around the code, by name (e.g. `mount-namespace`, `rlimit-data`,
+   * `node-permission-model`), so an operator sees what protects them. Absent when unknown.
+   */
+  walls?: readonly string[];
 }
 
 export interface BackendHealth {

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
         MCP_MEMORY_MB: '64',
         MCP_FUEL_PER_SECOND: '5000000',
         MCP_MAX_OUTPUT_BYTES: '2048',
+        MCP_ISOLATION: 'permission-model',
       }),
     ).toEqual({
       backend: 'wasm',
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
       memoryMb: 64,
       fuelPerSecond: 5_000_000,
       maxOutputBytes: 2048,
+      isolation: 'permission-model',
     });
   });
 
@@ -39,6 +41,7 @@ describe('loadConfig', () => {
     ['MCP_MEMORY_MB', 'lots', /MiB/],
     ['MCP_FUEL_PER_SECOND', 'NaN', /integer/],
     ['MCP_MAX_OUTPUT_BYTES', '0', /bytes/],
+    ['MCP_ISOLATION', 'none', /namespaces \| permission-model/],
   ];
   for (const [variable, value, accepted] of bad) {
     it(`throws ConfigError naming ${variable} for ${JSON.stringify(value)}`, () => {

@@ -28,6 +28,13 @@ export interface SandboxConfig {
   fuelPerSecond: number;
   /** `MCP_MAX_OUTPUT_BYTES`: stdout+stderr cap. Default 1 MiB. */
   maxOutputBytes: number;
+  /**
+   * `MCP_ISOLATION`: the walls untrusted code runs behind. `namespaces` (default) needs kernel
+   * namespaces (bubblewrap); where they are missing, backends refuse untrusted code rather than
+   * silently run it with less. `permission-model` is the named weaker level an operator may opt
+   * into on such machines (Node's permission model and rlimits, no namespaces).
+   */
+  isolation: 'namespaces' | 'permission-model';
 }
 
 export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
@@ -38,6 +45,7 @@ export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
   memoryMb: 128,
   fuelPerSecond: DEFAULT_FUEL_PER_SECOND,
   maxOutputBytes: 1024 * 1024,
+  isolation: 'namespaces',
 });
 
 interface VariableSpec<K extends keyof SandboxConfig> {
@@ -71,6 +79,11 @@ const SPECS: { [V: string]: VariableSpec<keyof SandboxConfig> } = {
     key: 'maxOutputBytes',
     schema: intIn(1, 1024 * 1024 * 1024),
     accepted: 'an integer of bytes in [1, 1073741824]',
+  },
+  MCP_ISOLATION: {
+    key: 'isolation',
+    schema: z.enum(['namespaces', 'permission-model']),
+    accepted: 'namespaces | permission-model',
   },
 };
 

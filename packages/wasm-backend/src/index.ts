@@ -19,6 +19,7 @@ export {
   type WasmEngineStats,
 } from './engine/wasm-engine.js';
 export type { ExecutorCompiler } from './executor/executor-protocol.js';
+export { executorCodeRoots, type JailedExecutorOptions, jailedExecutor } from './executor/jailed-executor.js';
 export type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './executor/spawn-executor.js';
 export { EXECUTOR_NICENESS, spawnChildExecutor } from './executor/spawn-executor.js';
 export { UnknownOpcodeError } from './fuel/decode-instruction.js';

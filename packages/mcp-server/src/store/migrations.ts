@@ -1,4 +1,4 @@
-/** Numbered schema migrations, applied in order at start, each in its own write transaction. */
+/** Numbered schema migrations, applied in order at open, all pending ones in one write transaction. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statements: string[] }> = [
   {
     version: 1,
@@ -71,5 +71,10 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
         VALUES (new.seq, new.task, new.context, new.notes, new.domain, new.task_type);
       END`,
     ],
+  },
+  {
+    version: 2,
+    name: 'store_probe: the row a writability check rewrites',
+    statements: ['CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)'],
   },
 ];

@@ -1,20 +1,37 @@
-// The child process entry. Started restricted (permission model, own network namespace where the
-// OS allows, scrubbed env, fresh cwd); receives exactly one job over IPC, runs it, reports when the
-// event loop has drained, and exits. Everything it needs is captured before user code runs.
-import { createRequire } from 'node:module';
-import { inspect } from 'node:util';
-import { Script } from 'node:vm';
+// The jailed process's entry. It captures everything it needs, announces itself on the channel
+// (fd 3), blocks until the one job arrives, runs it, reports when the event loop has drained, and
+// exits without running anyone's exit hooks. The host kills the jail on the result anyway.
+import * as nodeModule from 'node:module';
+import * as util from 'node:util';
+import * as vm from 'node:vm';
+import { decodeUtf8, encodeUtf8, parkUntilClosed, readFrame, slice, wipe, writeFrame } from './channel-io.js';
 import { installNetworkGuard } from './network-guard.js';
-import type { RunnerJob, RunnerResult } from './runner-protocol.js';
+import { MAX_RESULT_FRAME_BYTES, NONCE_BYTES, type RunnerJob } from './runner-protocol.js';
 
-const send = process.send!.bind(process);
-const channel = process.channel!;
+// Captured before user code exists: user code may replace any global or prototype afterwards.
 const stringify = JSON.stringify;
-const exit = process.exit.bind(process);
+const parse = JSON.parse;
+const StringOf = String;
+const byteLength = Buffer.byteLength;
+const inspect = util.inspect;
+const createRequire = nodeModule.createRequire;
+const Script = vm.Script;
+const reallyExit = (process as unknown as { reallyExit: (code: number) => never }).reallyExit.bind(process);
+const cwd = process.cwd.bind(process);
+const ownKeys = Object.keys;
+const assign = Object.assign;
+const processOn = process.on.bind(process);
 const stdoutWrite = process.stdout.write.bind(process.stdout);
 const stderrWrite = process.stderr.write.bind(process.stderr);
-// User code gets no way to talk on the result channel.
-delete (process as { send?: unknown }).send;
+const isError = (value: unknown): value is Error => util.types.isNativeError(value);
+const isNativeError = util.types.isNativeError;
+const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
+  fn: (...args: A) => R,
+) => (self: unknown, ...args: A) => R;
+const strSlice = uncurry(String.prototype.slice as (start?: number, end?: number) => string);
+// indexOf with a string argument consults no user-definable symbol (split would: Symbol.split).
+const strIndexOf = uncurry(String.prototype.indexOf as (search: string, from?: number) => number);
+const MAX_JOB_BYTES = 16 * 1024 * 1024;
 
 let stdoutBytes = 0;
 let stderrBytes = 0;
@@ -23,11 +40,11 @@ const countingWrite =
   (chunk: unknown, encodingOrCallback?: unknown, callback?: unknown): boolean => {
     const size =
       typeof chunk === 'string'
-        ? Buffer.byteLength(
+        ? byteLength(
             chunk,
             typeof encodingOrCallback === 'string' ? (encodingOrCallback as BufferEncoding) : 'utf8',
           )
-        : (chunk as Uint8Array).byteLength;
+        : byteLength(chunk as Uint8Array);
     count(size);
     return (write as (...args: unknown[]) => boolean)(chunk, encodingOrCallback, callback);
   };
@@ -41,37 +58,43 @@ process.stderr.write = countingWrite(stderrWrite, (n) => {
 if (process.env.MEMORY_MCP_NETWORK_GUARD === '1') installNetworkGuard();
 delete process.env.MEMORY_MCP_NETWORK_GUARD;
 
-let outcome: Omit<RunnerResult, 'nonce' | 'stdoutBytes' | 'stderrBytes'> | undefined;
-let job: RunnerJob | undefined;
+writeFrame([encodeUtf8('{"ready":true}')]);
+const frame = readFrame(MAX_JOB_BYTES);
+if (!frame || frame.length < NONCE_BYTES) reallyExit(70);
+// The nonce stays in an off-heap buffer (never a JS string), out of reach of heap snapshots.
+const nonce = slice(frame!, 0, NONCE_BYTES);
+const job = parse(decodeUtf8(slice(frame!, NONCE_BYTES))) as RunnerJob;
+wipe(frame!);
+
+let body: string | undefined;
 let reported = false;
 
+/** Sends the one result frame and waits to be killed; later calls do nothing. */
 function report(): void {
-  if (reported || !job || !outcome) return;
+  if (reported || body === undefined) return;
   reported = true;
-  const result: RunnerResult = { nonce: job.nonce, ...outcome, stdoutBytes, stderrBytes };
-  channel.ref();
-  send(result, () => exit(0));
+  const tail = `",${body},"stdoutBytes":${stdoutBytes},"stderrBytes":${stderrBytes}}`;
+  writeFrame([encodeUtf8('{"nonce":"'), nonce, encodeUtf8(tail)]);
+  // Parked in a blocking read, no user code can run again; the host reads this process's memory
+  // high-water mark and kills the jail. Exit hooks never run.
+  parkUntilClosed();
+  reallyExit(0);
 }
 
 function fail(error: unknown): void {
-  if (outcome?.error) return;
-  outcome = { error: describeError(error, job?.filename ?? 'user-code.js') };
+  if (reported) return;
+  body = errorBody(error);
   report();
 }
 
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
+processOn('uncaughtException', fail);
+processOn('unhandledRejection', fail);
 // The run is over when the event loop has nothing left: pending timers and promises included.
-process.on('beforeExit', report);
+processOn('beforeExit', report);
 
-process.once('message', (message: RunnerJob) => {
-  job = message;
-  for (const key of Object.keys(process.env)) delete process.env[key];
-  Object.assign(process.env, job.env);
-  channel.unref();
-  void run(job);
-});
-send({ ready: true });
+for (const key of ownKeys(process.env)) delete process.env[key];
+assign(process.env, job.env);
+void run(job);
 
 async function run(current: RunnerJob): Promise<void> {
   const prefix = '(async function (input, require, module, exports, __filename, __dirname) {';
@@ -86,47 +109,87 @@ async function run(current: RunnerJob): Promise<void> {
     fail(error);
     return;
   }
-  const filename = `${process.cwd()}/${current.filename}`;
+  const dir = cwd();
+  const filename = `${dir}/${current.filename}`;
   const userRequire = createRequire(filename);
   const module = { exports: {} };
   try {
-    const input = current.input === undefined ? undefined : JSON.parse(current.input);
+    const input = current.input === undefined ? undefined : parse(current.input);
     (globalThis as { input?: unknown }).input = input;
-    const value = await fn(input, userRequire, module, module.exports, filename, process.cwd());
-    if (!outcome) outcome = encodeValue(value);
+    const value = await fn(input, userRequire, module, module.exports, filename, dir);
+    if (body === undefined) body = valueBody(value);
   } catch (error) {
     fail(error);
   }
 }
 
-function encodeValue(value: unknown): Omit<RunnerResult, 'nonce' | 'stdoutBytes' | 'stderrBytes'> {
-  if (value === undefined) return {};
+/** The JSON members (without braces) for a returned value. User code runs here (toJSON, getters); the nonce is not in reach. */
+function valueBody(value: unknown): string {
+  if (value === undefined) return '"kind":"value"';
+  let json: string | undefined;
   try {
-    const json = stringify(value);
-    if (json !== undefined && typeof value !== 'bigint') return { valueJson: json };
+    if (typeof value !== 'bigint') json = stringify(value);
   } catch {
-    // falls through to a description (cycles, BigInt inside objects, throwing toJSON)
+    // a description instead (cycles, BigInt inside objects, a throwing toJSON)
   }
-  return {
-    valueDescription: inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY }).slice(0, 2000),
-  };
+  if (typeof json === 'string') {
+    if (json.length > MAX_RESULT_FRAME_BYTES / 2) {
+      return errorBody({
+        name: 'ResultTooLarge',
+        message: `the return value is over ${MAX_RESULT_FRAME_BYTES / 2} characters of JSON`,
+      });
+    }
+    return `"kind":"value","valueJson":${stringify(json)}`;
+  }
+  let description: string;
+  try {
+    description = strSlice(
+      StringOf(inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY })),
+      0,
+      2000,
+    );
+  } catch {
+    description = '[a value that cannot be described]';
+  }
+  return `"kind":"value","valueDescription":${stringify(StringOf(description))}`;
 }
 
-function describeError(error: unknown, filename: string): NonNullable<RunnerResult['error']> {
-  if (error instanceof Error) {
-    const lines = (error.stack ?? '').split('\n');
-    const frames = lines.filter((line) => line.includes(filename));
-    const stack = [lines[0], ...frames].join('\n');
-    const code = (error as { code?: unknown }).code;
-    // fetch() and friends hide the real reason (ENETUNREACH, ECONNREFUSED, ERR_ACCESS_DENIED) in `cause`.
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const because =
-      cause && typeof cause === 'object' ? ` (cause: ${String(cause.code ?? cause.message ?? '')})` : '';
-    return {
-      kind: typeof code === 'string' ? code : error.name,
-      message: `${error.message}${because}`,
-      stack,
-    };
+/** The JSON members for an error; only string primitives reach `stringify`, so no toJSON runs. */
+function errorBody(error: unknown): string {
+  let kind = 'thrown';
+  let message = '';
+  let stack: string | undefined;
+  try {
+    if (isNativeError(error) || (typeof error === 'object' && error !== null && 'message' in error)) {
+      const e = error as Error & { code?: unknown; cause?: { code?: unknown; message?: unknown } };
+      const code = e.code;
+      kind = typeof code === 'string' ? code : StringOf(e.name ?? 'Error');
+      // fetch() and friends hide the real reason (ENETUNREACH, ECONNREFUSED, ERR_ACCESS_DENIED) in `cause`.
+      const cause = e.cause;
+      const because =
+        cause && typeof cause === 'object' ? ` (cause: ${StringOf(cause.code ?? cause.message ?? '')})` : '';
+      message = `${StringOf(e.message)}${because}`;
+      if (isError(error)) stack = trimStack(StringOf(e.stack ?? ''));
+    } else message = strSlice(StringOf(inspect(error, { depth: 2 })), 0, 2000);
+  } catch {
+    kind = 'thrown';
+    message = 'an error that cannot be described';
   }
-  return { kind: 'thrown', message: inspect(error, { depth: 2 }).slice(0, 2000) };
+  const members = `"kind":"error","error":{"kind":${stringify(strSlice(StringOf(kind), 0, 200))},"message":${stringify(strSlice(StringOf(message), 0, 20_000))}`;
+  return stack === undefined ? `${members}}` : `${members},"stack":${stringify(strSlice(stack, 0, 20_000))}}`;
+}
+
+/** The first line and the user's own frames. */
+function trimStack(stack: string): string {
+  const filename = StringOf(job.filename);
+  let end = strIndexOf(stack, '\n');
+  if (end === -1) return stack;
+  let kept = strSlice(stack, 0, end);
+  while (end !== -1) {
+    const start = end + 1;
+    end = strIndexOf(stack, '\n', start);
+    const line = end === -1 ? strSlice(stack, start) : strSlice(stack, start, end);
+    if (strIndexOf(line, filename) !== -1) kept = `${kept}\n${line}`;
+  }
+  return kept;
 }

@@ -1,0 +1,146 @@
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { type IsolationLevel, type JailHandle, startJail } from '@memory-mcp/process-jail';
+import type { ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
+
+export interface JailedExecutorOptions {
+  /**
+   * `namespaces` (default) refuses to start an executor without every kernel wall; the executor
+   * then never runs and the backend reports itself unhealthy. `permission-model` is the named
+   * weaker level an operator opts into where namespaces are missing.
+   */
+  isolation?: IsolationLevel;
+  /**
+   * Kernel memory limit of the whole executor (RLIMIT_DATA, on top of Node's measured baseline).
+   * Default: its V8 heap plus 2 GiB for the WebAssembly memories of the runs it holds at once
+   * (each run is capped by its own `memoryBytes`; this bounds them all together).
+   */
+  memoryBytes?: number;
+}
+
+const GIB = 1024 * 1024 * 1024;
+/** Packages the executor loads at run time; optional ones (components) may be missing. */
+const RUNTIME_PACKAGES = [
+  '@memory-mcp/sandbox-core',
+  '@memory-mcp/wasm-binary',
+  '@memory-mcp/process-jail',
+  'wabt',
+  '@bytecodealliance/jco-transpile',
+  '@bytecodealliance/preview2-shim',
+];
+
+let roots: string[] | undefined;
+
+/**
+ * The host directories that hold the executor's code, bound read-only into the jail at the same
+ * paths: this package, and each dependency's outermost `node_modules` (or its own folder when it
+ * is a workspace link). Nothing else of the host exists inside.
+ */
+export function executorCodeRoots(): string[] {
+  if (roots) return roots;
+  const require = createRequire(import.meta.url);
+  const here = realpathSync(dirname(fileURLToPath(import.meta.url)));
+  const found = new Set<string>([packageRoot(here)]);
+  for (const name of RUNTIME_PACKAGES) {
+    let entry: string;
+    try {
+      entry = realpathSync(require.resolve(name));
+    } catch {
+      continue; // an optional peer that is not installed
+    }
+    const marker = `${sep}node_modules${sep}`;
+    const at = entry.indexOf(marker);
+    found.add(at >= 0 ? entry.slice(0, at + marker.length - 1) : packageRoot(dirname(entry)));
+  }
+  // A root inside another root is already bound.
+  const sorted = [...found].sort((a, b) => a.length - b.length);
+  roots = sorted.filter((root, i) => !sorted.slice(0, i).some((outer) => root.startsWith(`${outer}${sep}`)));
+  return roots;
+}
+
+/** The folder above `dir` that holds a package.json (a package's root). */
+function packageRoot(dir: string): string {
+  const require = createRequire(`${dir}${sep}`);
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      require.resolve(`${current}${sep}package.json`);
+      return current;
+    } catch {
+      if (dirname(current) === current) return dir;
+    }
+  }
+}
+
+/**
+ * Starts each executor inside the process jail: its own user, mount, PID, network, IPC, UTS and
+ * cgroup namespaces, a read-only root holding only Node and the executor's code, uid 65534, and
+ * kernel limits on memory, files and processes. The pipes are handed back at once and connected
+ * when the jail is up; a jail that cannot start is an executor that exited.
+ */
+export function jailedExecutor(options: JailedExecutorOptions = {}): SpawnExecutor {
+  return ({ command, args, env, heapMb }): ExecutorProcess => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const stderr = new PassThrough();
+    const listeners: Array<(code: number | null, signal: string | null) => void> = [];
+    let ended: [number | null, string | null] | undefined;
+    let handle: JailHandle | undefined;
+    let killed = false;
+    const finish = (code: number | null, signal: string | null) => {
+      if (ended) return;
+      ended = [code, signal];
+      input.destroy();
+      output.end();
+      stderr.end();
+      for (const listener of listeners) listener(code, signal);
+    };
+    startJail({
+      command,
+      args,
+      env,
+      readPaths: executorCodeRoots(),
+      isolation: options.isolation ?? 'namespaces',
+      limits: {
+        memoryBytes: options.memoryBytes ?? heapMb * 1024 * 1024 + 2 * GIB,
+        // Worker threads count as processes and hold descriptors.
+        processes: 512,
+        openFiles: 1024,
+      },
+    }).then(
+      (jail) => {
+        handle = jail;
+        if (killed) jail.kill();
+        input.pipe(jail.stdin);
+        jail.stdin.on('error', () => {});
+        jail.stdout.pipe(output);
+        jail.stderr.pipe(stderr);
+        void jail.exited.then((exit) => finish(exit.code, exit.signal));
+      },
+      (error: unknown) => {
+        stderr.write(
+          `the executor's jail did not start: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        finish(null, null);
+      },
+    );
+    return {
+      input,
+      output,
+      stderr,
+      get pid() {
+        return handle?.pid;
+      },
+      kill() {
+        killed = true;
+        handle?.kill();
+      },
+      onExit(listener) {
+        if (ended) listener(...ended);
+        else listeners.push(listener);
+      },
+    };
+  };
+}
