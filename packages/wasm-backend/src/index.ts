@@ -18,6 +18,7 @@ export {
   type WasmEngineOptions,
   type WasmEngineStats,
 } from './engine/wasm-engine.js';
+export type { ExecutorCompiler } from './executor/executor-protocol.js';
 export { executorCodeRoots, type JailedExecutorOptions, jailedExecutor } from './executor/jailed-executor.js';
 export type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './executor/spawn-executor.js';
 export { EXECUTOR_NICENESS, spawnChildExecutor } from './executor/spawn-executor.js';

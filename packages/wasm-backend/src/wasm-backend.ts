@@ -22,7 +22,12 @@ import {
 import { DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
 import { PROBE_TIMEOUT_MS, TRIVIAL_MODULE, type WasmEngineOptions } from './engine/wasm-engine.js';
 import { type ConnectionOutcome, ExecutorConnection } from './executor/executor-connection.js';
-import type { ExecutorInit, ExecutorStats, WireRequest } from './executor/executor-protocol.js';
+import type {
+  ExecutorCompiler,
+  ExecutorInit,
+  ExecutorStats,
+  WireRequest,
+} from './executor/executor-protocol.js';
 import { type ExecutorCommand, type SpawnExecutor, spawnChildExecutor } from './executor/spawn-executor.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
@@ -52,10 +57,17 @@ export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurre
   /** Largest frame accepted from an executor, in bytes. Default 256 MiB. */
   maxFrameBytes?: number;
   /**
-   * Compiles `language: 'javascript'` to WebAssembly (for example `@memory-mcp/javy-compiler`).
-   * Without one, this backend does not run JavaScript.
+   * Compiles `language: 'javascript'` to WebAssembly in this process (for example
+   * `@memory-mcp/javy-compiler`). Prefer `executorCompiler`, which keeps compiling off the host.
    */
   compiler?: Compiler;
+  /**
+   * A compiler each executor loads and runs itself, so untrusted JavaScript is parsed and compiled
+   * off the host, under the request's deadline: `{ module, exportName = 'createCompiler', options }`,
+   * with `module` a `file:` URL (for example `import.meta.resolve('@memory-mcp/javy-compiler')`).
+   * Used when `compiler` is not given.
+   */
+  executorCompiler?: ExecutorCompiler;
 }
 
 export interface WasmBackendStats extends RunStats {
@@ -75,6 +87,14 @@ export interface WasmBackendStats extends RunStats {
 }
 
 const STAT_TOTALS = ['crashes', 'recycledWorkers', 'cacheHits', 'cacheMisses'] as const;
+
+interface Waiter {
+  affinity: string;
+  resolve: (connection: ExecutorConnection | undefined) => void;
+}
+
+/** Wait before replacing an executor that died before it was ready. */
+const RESPAWN_DELAY_MS = 1000;
 
 /**
  * Runs WebAssembly (WASI preview 1 modules, preview 2 components, WAT, and JavaScript through an
@@ -100,6 +120,9 @@ export class WasmBackend implements Backend {
   readonly #maxFrameBytes: number;
   readonly #healthFreshMs: number;
   readonly #connections: ExecutorConnection[] = [];
+  readonly #waiting: Waiter[] = [];
+  /** Runs handed to a connection but not yet sent (between a waiter's wake-up and its `run`). */
+  readonly #reserved = new Map<ExecutorConnection, number>();
   /** Counters of executors that are gone, so totals survive a restart. */
   readonly #retired: Record<(typeof STAT_TOTALS)[number], number> = {
     crashes: 0,
@@ -140,13 +163,14 @@ export class WasmBackend implements Backend {
       fileSystem: { ...DEFAULT_FS_LIMITS, ...options.fileSystem },
       ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
       ...(options.workerUrl ? { workerUrl: options.workerUrl.href } : {}),
+      ...(options.executorCompiler && !options.compiler ? { compiler: options.executorCompiler } : {}),
     };
     for (let i = 0; i < executors; i++) this.#connections.push(this.#connect());
   }
 
   capabilities(): BackendCapabilities {
     return {
-      languages: this.#compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
+      languages: this.#compiler || this.#init.compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
       fuel: true,
@@ -221,6 +245,12 @@ export class WasmBackend implements Backend {
         compileMs: 0,
       };
     }
+    if (request.language === 'javascript' && !this.#compiler && this.#init.compiler) {
+      if (typeof request.code !== 'string')
+        throw new InvalidRequestError('code', 'JavaScript must be source text');
+      // Compiled in the executor: the host only hashes the source to pick a warm executor.
+      return { request: plain, affinity: sha256(request.code), compileMs: 0 };
+    }
     if (request.language === 'javascript') {
       if (!this.#compiler) {
         throw new InvalidRequestError(
@@ -269,7 +299,9 @@ export class WasmBackend implements Backend {
     signal: AbortSignal | undefined,
   ): Promise<ExecutionResult> {
     if (signal?.aborted) return this.#cancelled();
-    const connection = this.#pick(affinity);
+    const connection = this.#pick(affinity) ?? (await this.#wait(affinity, signal));
+    if (!connection) return this.#cancelled();
+    this.#release(connection);
     const { id, outcome } = connection.run(request, limits.timeoutMs + this.#graceMs);
     const onAbort = () => connection.cancel(id);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -277,7 +309,45 @@ export class WasmBackend implements Backend {
       return this.#toResult(await outcome, limits);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.#drain();
     }
+  }
+
+  /**
+   * Waits, in this process, for an executor with a free worker: an executor is only sent as many
+   * runs as it has workers, so its deadlines (and the host's backstop) never pay for a queue.
+   */
+  #wait(affinity: string, signal: AbortSignal | undefined): Promise<ExecutorConnection | undefined> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = { affinity, resolve };
+      this.#waiting.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.#waiting.indexOf(waiter);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          resolve(undefined);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Hands free executors to waiting requests, oldest first. */
+  #drain(): void {
+    while (this.#waiting.length > 0) {
+      const connection = this.#pick(this.#waiting[0]!.affinity);
+      if (!connection) return;
+      const waiter = this.#waiting.shift()!;
+      this.#reserved.set(connection, (this.#reserved.get(connection) ?? 0) + 1);
+      waiter.resolve(connection);
+    }
+  }
+
+  /** The handed-over run is now the connection's own load. */
+  #release(connection: ExecutorConnection): void {
+    const reserved = this.#reserved.get(connection) ?? 0;
+    if (reserved > 0) this.#reserved.set(connection, reserved - 1);
   }
 
   #toResult(outcome: ConnectionOutcome, limits: Limits): ExecutionResult {
@@ -321,11 +391,15 @@ export class WasmBackend implements Backend {
    * The executor for a request: the one its module hashes to (so its compiled-module cache is
    * warm), unless that one is busier than the least busy by more than two runs.
    */
-  #pick(affinity: string): ExecutorConnection {
-    let least = this.#connections[0]!;
-    for (const c of this.#connections) if (c.load < least.load) least = c;
+  #pick(affinity: string): ExecutorConnection | undefined {
+    const busy = (c: ExecutorConnection) => c.load + (this.#reserved.get(c) ?? 0);
+    let least: ExecutorConnection | undefined;
+    for (const c of this.#connections) if (!least || busy(c) < busy(least)) least = c;
+    if (!least || busy(least) >= this.#init.maxConcurrency) return undefined;
     const preferred = this.#connections[hashIndex(affinity, this.#connections.length)]!;
-    return preferred.load <= least.load + 2 ? preferred : least;
+    return busy(preferred) < this.#init.maxConcurrency && busy(preferred) <= busy(least) + 2
+      ? preferred
+      : least;
   }
 
   #connect(): ExecutorConnection {
@@ -344,7 +418,19 @@ export class WasmBackend implements Backend {
     for (const key of STAT_TOTALS) this.#retired[key] += dead.stats?.[key] ?? 0;
     if (this.#closed) return;
     this.#restarts++;
-    this.#connections[index] = this.#connect();
+    if (dead.ready) {
+      this.#connections[index] = this.#connect();
+      this.#drain();
+      return;
+    }
+    // It died before it was ready (a broken install, a jail that refuses it): wait before trying
+    // again rather than spin; meanwhile requests sent to it end at once with why it died.
+    const retry = setTimeout(() => {
+      if (this.#closed || this.#connections[index] !== dead) return;
+      this.#connections[index] = this.#connect();
+      this.#drain();
+    }, RESPAWN_DELAY_MS);
+    retry.unref();
   }
 
   #finish(result: ExecutionResult, started: number, compileMs = 0): ExecutionResult {
@@ -366,7 +452,7 @@ export class WasmBackend implements Backend {
       poolSize: this.#maxConcurrency,
       busyWorkers: sum('busyWorkers'),
       aliveWorkers: sum('aliveWorkers'),
-      queued: sum('queued'),
+      queued: sum('queued') + this.#waiting.length,
       crashes: sum('crashes') + this.#retired.crashes,
       recycledWorkers: sum('recycledWorkers') + this.#retired.recycledWorkers,
       cacheHits: sum('cacheHits') + this.#retired.cacheHits,
@@ -412,6 +498,7 @@ export class WasmBackend implements Backend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const waiter of this.#waiting.splice(0)) waiter.resolve(undefined);
     for (const connection of this.#connections) connection.kill('the wasm backend was closed');
     await Promise.all(this.#connections.map((c) => c.exited));
   }

@@ -3,6 +3,9 @@ import {
   type BackendCapabilities,
   type BackendHealth,
   BackendUnavailableError,
+  type CompiledModule,
+  CompileError,
+  type Compiler,
   type ExecutionRequest,
   type ExecutionResult,
   emptyResult,
@@ -34,7 +37,7 @@ import type { ComponentMessage, LinkedModule, RunMessage, WorkerMessage } from '
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-import { sha256 } from '../result-channel/result-channel-registry.js';
+import { ResultChannelRegistry, sha256 } from '../result-channel/result-channel-registry.js';
 import { DEFAULT_FS_LIMITS, type FsLimits } from '../wasi/memory-fs.js';
 import { compileWat } from '../wat-compiler.js';
 import { entryArgs } from './entry-args.js';
@@ -88,6 +91,11 @@ export interface WasmEngineOptions {
   healthFreshMs?: number;
   /** Worker script override (bundlers). */
   workerUrl?: URL;
+  /**
+   * Compiles `language: 'javascript'` here, in the engine's process (inside an executor: off the
+   * host). Only modules it returns in this process may open a result channel.
+   */
+  compiler?: Compiler;
 }
 
 /** A module the host's compiler produced, with what it links and the channel the host vouches for. */
@@ -168,6 +176,8 @@ export class WasmEngine implements Backend {
   readonly #hashes = new WeakMap<Uint8Array, string>();
   readonly #healthFreshMs: number;
   readonly #metrics = new SandboxMetrics();
+  readonly #compiler: Compiler | undefined;
+  readonly #channels = new ResultChannelRegistry();
   #closed = false;
 
   constructor(options: WasmEngineOptions = {}) {
@@ -186,11 +196,12 @@ export class WasmEngine implements Backend {
     this.#fsLimits = { ...DEFAULT_FS_LIMITS, ...options.fileSystem };
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#healthFreshMs = options.healthFreshMs ?? 10_000;
+    this.#compiler = options.compiler;
   }
 
   capabilities(): BackendCapabilities {
     return {
-      languages: ['wasm', 'wat'],
+      languages: this.#compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
       fuel: true,
@@ -207,6 +218,7 @@ export class WasmEngine implements Backend {
 
     const compileStart = performance.now();
     if (request.compiled) return this.#executeCompiled(request, request.compiled, limits, policy, started);
+    if (request.language === 'javascript') return this.#executeJavaScript(request, limits, policy, started);
     const bytes = await this.#moduleBytes(request);
     const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
     if (isComponent(bytes)) {
@@ -335,6 +347,41 @@ export class WasmEngine implements Backend {
    * Runs what the host's compiler produced: the main module, the modules it links (a dynamic
    * module's engine) and the result channel the host vouches for.
    */
+  /** Compiles JS with the engine's own compiler, under the request's deadline, then runs it. */
+  async #executeJavaScript(
+    request: EngineRequest,
+    limits: Limits,
+    policy: Policy,
+    started: number,
+  ): Promise<ExecutionResult> {
+    if (!this.#compiler) {
+      throw new InvalidRequestError('language', 'this wasm backend has no JavaScript compiler configured');
+    }
+    if (typeof request.code !== 'string')
+      throw new InvalidRequestError('code', 'JavaScript must be source text');
+    let compiled: CompiledModule;
+    try {
+      compiled = await this.#compiler.compile(request.code);
+    } catch (error) {
+      if (!CompileError.isInstance(error)) throw error;
+      const result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
+      return this.#finish(result, performance.now() - started, started);
+    }
+    const hash = this.#channels.register(compiled, this.#hash(compiled.bytes));
+    const fd = this.#channels.fdFor(hash, compiled.engine.hash);
+    return this.#executeCompiled(
+      request,
+      {
+        bytes: compiled.bytes,
+        ...(compiled.imports ? { imports: compiled.imports } : {}),
+        ...(fd !== undefined ? { resultFd: fd } : {}),
+      },
+      limits,
+      policy,
+      started,
+    );
+  }
+
   async #executeCompiled(
     request: EngineRequest,
     compiled: PrecompiledModule,
@@ -520,7 +567,7 @@ export class WasmEngine implements Backend {
     if (compiled.memoryExport) message.memoryExport = compiled.memoryExport;
     // A result channel only where the host vouches for it (bytes its compiler produced); a
     // `memory-mcp:result-fd` section in the module itself is never read.
-    const fd = request.compiled?.resultFd ?? request.resultFd;
+    const fd = request.compiled?.resultFd ?? request.resultFd ?? this.#channels.fdFor(compiled.bytesHash);
     if (fd !== undefined) {
       message.resultFd = fd;
       message.maxResultBytes = limits.maxOutputBytes + RESULT_ENVELOPE_BYTES;

@@ -2,10 +2,11 @@
 // instrumentation, memory and table capping, compilation, component transpiling and its glue,
 // instantiation and the run) happens here, in worker threads, never in the host. It speaks only
 // frames on stdin/stdout; anything else that would reach stdout is sent to stderr instead.
-import { InvalidRequestError } from '@memory-mcp/sandbox-core';
+import { type Compiler, InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { preloadTranspiler } from '../component/transpile-component.js';
 import { WasmEngine } from '../engine/wasm-engine.js';
 import {
+  type ExecutorCompiler,
   type ExecutorInit,
   type ExecutorMessage,
   type ExecutorStats,
@@ -45,8 +46,32 @@ function stats(): ExecutorStats {
   };
 }
 
+/** Why the configured compiler could not be loaded, if it could not. */
+let compilerFailure: string | undefined;
+
+async function loadCompiler(spec: ExecutorCompiler): Promise<Compiler | undefined> {
+  try {
+    const module = (await import(spec.module)) as Record<string, unknown>;
+    const name = spec.exportName ?? 'createCompiler';
+    const factory = module[name];
+    if (typeof factory !== 'function') throw new Error(`${spec.module} has no export ${name}`);
+    return (factory as (options?: unknown) => Compiler)(spec.options);
+  } catch (error) {
+    compilerFailure = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`executor: cannot load the compiler: ${compilerFailure}\n`);
+    return undefined;
+  }
+}
+
 function init(message: ExecutorInit): void {
+  warm = (message.compiler ? loadCompiler(message.compiler) : Promise.resolve(undefined)).then((compiler) =>
+    start(message, compiler),
+  );
+}
+
+function start(message: ExecutorInit, compiler: Compiler | undefined): Promise<void> {
   engine = new WasmEngine({
+    ...(compiler ? { compiler } : {}),
     maxConcurrency: message.maxConcurrency,
     warmWorkers: message.warmWorkers,
     limits: message.limits,
@@ -60,7 +85,7 @@ function init(message: ExecutorInit): void {
   // Warm up before saying ready, so no request's deadline pays for loading the WAT parser or
   // booting the first worker; the host starts its deadlines at this message.
   const started = engine;
-  warm = Promise.all([
+  return Promise.all([
     started.execute({ language: 'wat', code: '(module (func (export "_start")))' }),
     preloadTranspiler(),
   ])
@@ -77,7 +102,12 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
   const controller = new AbortController();
   running.set(id, controller);
   warm
-    .then(() => engine!.execute({ ...request.request, signal: controller.signal }))
+    .then(() => {
+      if (request.request.language === 'javascript' && compilerFailure) {
+        throw new Error(`the executor could not load its JavaScript compiler: ${compilerFailure}`);
+      }
+      return engine!.execute({ ...request.request, signal: controller.signal });
+    })
     .then(
       (result) => {
         running.delete(id);

@@ -15,6 +15,21 @@ export interface ExecutorInit {
   fileSystem: FsLimits;
   /** Worker script override (tests, bundlers), as a URL string. */
   workerUrl?: string;
+  /** A compiler for `language: 'javascript'` to load inside the executor. */
+  compiler?: ExecutorCompiler;
+}
+
+/**
+ * A JavaScript compiler the executor loads itself: `import(module)[exportName](options)` must
+ * return a sandbox-core `Compiler`. `module` must resolve from the executor's script: give a
+ * `file:` URL (for example `import.meta.resolve('@memory-mcp/javy-compiler')` in the app).
+ */
+export interface ExecutorCompiler {
+  module: string;
+  /** Default `createCompiler`. */
+  exportName?: string;
+  /** Plain data (it crosses a process boundary). */
+  options?: Record<string, unknown>;
 }
 
 /** A request as it crosses to the executor: no `signal` (cancellation is its own message). */
