@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { IsolationLevel } from '@memory-mcp/process-jail';
+import { jailedExecutor } from './executor/jailed-executor.js';
 import {
   type Backend,
   type BackendCapabilities,
@@ -28,7 +30,7 @@ import type {
   ExecutorStats,
   WireRequest,
 } from './executor/executor-protocol.js';
-import { type ExecutorCommand, type SpawnExecutor, spawnChildExecutor } from './executor/spawn-executor.js';
+import type { ExecutorCommand, SpawnExecutor } from './executor/spawn-executor.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
 import { DEFAULT_FS_LIMITS } from './wasi/memory-fs.js';
@@ -43,7 +45,7 @@ export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurre
    * only the runs it held, about half, while the other keeps serving as the replacement starts.
    */
   executors?: number;
-  /** Starts an executor process. Default `spawnChildExecutor`; the process jail plugs in here. */
+  /** Starts an executor process. Default: `jailedExecutor` at `isolation` (`spawnChildExecutor` runs one unjailed, for tests and trusted code only). */
   spawnExecutor?: SpawnExecutor;
   /** V8 heap cap of each executor process, in MiB (`--max-old-space-size`). Default 1024. */
   executorHeapMb?: number;
@@ -68,6 +70,13 @@ export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurre
    * Used when `compiler` is not given.
    */
   executorCompiler?: ExecutorCompiler;
+  /**
+   * The walls around each executor when `spawnExecutor` is not given. `namespaces` (default): the
+   * process jail with every kernel wall, or no executor at all (the backend then reports itself
+   * unhealthy and says why); `permission-model`: the named weaker level for machines without
+   * namespaces (clean environment, uid 65534, rlimits).
+   */
+  isolation?: IsolationLevel;
 }
 
 export interface WasmBackendStats extends RunStats {
@@ -140,7 +149,13 @@ export class WasmBackend implements Backend {
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#compiler = options.compiler;
-    this.#spawn = options.spawnExecutor ?? spawnChildExecutor;
+    // Untrusted bytes are only ever touched inside the jail unless the caller supplies its own spawner.
+    this.#spawn =
+      options.spawnExecutor ??
+      jailedExecutor({
+        isolation: options.isolation ?? 'namespaces',
+        ...(options.executorCompiler ? { codePaths: [fileURLToPath(options.executorCompiler.module)] } : {}),
+      });
     this.#graceMs = options.backstopGraceMs ?? 2000;
     this.#maxFrameBytes = options.maxFrameBytes ?? 256 * 1024 * 1024;
     this.#healthFreshMs = options.healthFreshMs ?? 10_000;

@@ -19,6 +19,8 @@ export interface JailedExecutorOptions {
    * (each run is capped by its own `memoryBytes`; this bounds them all together).
    */
   memoryBytes?: number;
+  /** Further code the executor loads (an executor-side compiler's module): its package is bound too. */
+  codePaths?: readonly string[];
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -32,33 +34,38 @@ const RUNTIME_PACKAGES = [
   '@bytecodealliance/preview2-shim',
 ];
 
-let roots: string[] | undefined;
+let defaultRoots: string[] | undefined;
 
 /**
  * The host directories that hold the executor's code, bound read-only into the jail at the same
  * paths: this package, and each dependency's outermost `node_modules` (or its own folder when it
  * is a workspace link). Nothing else of the host exists inside.
  */
-export function executorCodeRoots(): string[] {
-  if (roots) return roots;
-  const require = createRequire(import.meta.url);
-  const here = realpathSync(dirname(fileURLToPath(import.meta.url)));
-  const found = new Set<string>([packageRoot(here)]);
-  for (const name of RUNTIME_PACKAGES) {
-    let entry: string;
-    try {
-      entry = realpathSync(require.resolve(name));
-    } catch {
-      continue; // an optional peer that is not installed
+export function executorCodeRoots(codePaths: readonly string[] = []): string[] {
+  if (!defaultRoots) {
+    const require = createRequire(import.meta.url);
+    const entries = [fileURLToPath(import.meta.url)];
+    for (const name of RUNTIME_PACKAGES) {
+      try {
+        entries.push(require.resolve(name));
+      } catch {
+        // an optional peer that is not installed
+      }
     }
-    const marker = `${sep}node_modules${sep}`;
-    const at = entry.indexOf(marker);
-    found.add(at >= 0 ? entry.slice(0, at + marker.length - 1) : packageRoot(dirname(entry)));
+    defaultRoots = entries.map(codeRoot);
   }
+  const found = [...defaultRoots, ...codePaths.map(codeRoot)];
   // A root inside another root is already bound.
-  const sorted = [...found].sort((a, b) => a.length - b.length);
-  roots = sorted.filter((root, i) => !sorted.slice(0, i).some((outer) => root.startsWith(`${outer}${sep}`)));
-  return roots;
+  const sorted = [...new Set(found)].sort((a, b) => a.length - b.length);
+  return sorted.filter((root, i) => !sorted.slice(0, i).some((outer) => root.startsWith(`${outer}${sep}`)));
+}
+
+/** The outermost `node_modules` holding a file, or its package's folder when it is a workspace link. */
+function codeRoot(file: string): string {
+  const real = realpathSync(file);
+  const marker = `${sep}node_modules${sep}`;
+  const at = real.indexOf(marker);
+  return at >= 0 ? real.slice(0, at + marker.length - 1) : packageRoot(dirname(real));
 }
 
 /** The folder above `dir` that holds a package.json (a package's root). */
@@ -101,7 +108,7 @@ export function jailedExecutor(options: JailedExecutorOptions = {}): SpawnExecut
       command,
       args,
       env,
-      readPaths: executorCodeRoots(),
+      readPaths: executorCodeRoots(options.codePaths),
       isolation: options.isolation ?? 'namespaces',
       limits: {
         memoryBytes: options.memoryBytes ?? heapMb * 1024 * 1024 + 2 * GIB,
