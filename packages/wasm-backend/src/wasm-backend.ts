@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { IsolationLevel } from '@memory-mcp/process-jail';
-import { jailedExecutor } from './executor/jailed-executor.js';
 import {
   type Backend,
   type BackendCapabilities,
@@ -30,6 +29,7 @@ import type {
   ExecutorStats,
   WireRequest,
 } from './executor/executor-protocol.js';
+import { jailedExecutor } from './executor/jailed-executor.js';
 import type { ExecutorCommand, SpawnExecutor } from './executor/spawn-executor.js';
 import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';

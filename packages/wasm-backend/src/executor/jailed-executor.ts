@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
@@ -54,10 +55,38 @@ export function executorCodeRoots(codePaths: readonly string[] = []): string[] {
     }
     defaultRoots = entries.map(codeRoot);
   }
-  const found = [...defaultRoots, ...codePaths.map(codeRoot)];
+  const found = [...defaultRoots];
+  for (const path of codePaths) {
+    try {
+      found.push(codeRoot(path));
+    } catch {
+      // Missing: the executor reports that it cannot load it, per request.
+    }
+  }
   // A root inside another root is already bound.
   const sorted = [...new Set(found)].sort((a, b) => a.length - b.length);
   return sorted.filter((root, i) => !sorted.slice(0, i).some((outer) => root.startsWith(`${outer}${sep}`)));
+}
+
+let libraryDir: string | null | undefined;
+
+/**
+ * The system's shared-library folder (where Node's libc lives), bound read-only so the native
+ * addons the component toolchain loads (oxc's minifier needs librt) find their libraries. These
+ * are the distribution's public libraries: no host data, sockets or identity.
+ */
+export function systemLibraryDir(): string | undefined {
+  if (libraryDir === undefined) {
+    libraryDir = null;
+    try {
+      const listing = execFileSync('ldd', [process.execPath], { encoding: 'utf8', timeout: 10_000 });
+      const libc = /\s(\/\S+\/libc\.so\.\d+)\s/.exec(listing)?.[1];
+      if (libc) libraryDir = dirname(realpathSync(libc));
+    } catch {
+      // no ldd (not glibc): native addons then load only with the libraries Node itself links
+    }
+  }
+  return libraryDir ?? undefined;
 }
 
 /** The outermost `node_modules` holding a file, or its package's folder when it is a workspace link. */
@@ -108,7 +137,10 @@ export function jailedExecutor(options: JailedExecutorOptions = {}): SpawnExecut
       command,
       args,
       env,
-      readPaths: executorCodeRoots(options.codePaths),
+      readPaths: [
+        ...executorCodeRoots(options.codePaths),
+        ...(systemLibraryDir() ? [systemLibraryDir()!] : []),
+      ],
       isolation: options.isolation ?? 'namespaces',
       limits: {
         memoryBytes: options.memoryBytes ?? heapMb * 1024 * 1024 + 2 * GIB,
