@@ -6,15 +6,35 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detectJailSupport } from '@memory-mcp/process-jail';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-demo-'));
+
+// Which walls are up comes first: where kernel namespaces are missing the demo says so and runs on
+// the named weaker level, never silently.
+const support = await detectJailSupport();
+let isolation = process.env.MCP_ISOLATION || 'namespaces';
+if (isolation === 'namespaces' && support.level !== 'namespaces') {
+  isolation = 'permission-model';
+  process.stdout.write(
+    `walls: kernel namespaces are NOT available here (${support.reason}; fix: ${support.fix}).\n` +
+      `This demo runs on the named WEAKER level MCP_ISOLATION=permission-model: no namespaces, only a clean env, an unprivileged uid, rlimits and the runtimes' own walls.\n`,
+  );
+} else {
+  process.stdout.write(
+    isolation === 'namespaces'
+      ? `walls: kernel walls up (bubblewrap ${support.bwrap?.version}): namespaces, minimal read-only root, unprivileged uid, rlimits\n`
+      : `walls: the named weaker level ${isolation} (set by MCP_ISOLATION)\n`,
+  );
+}
+
 const transport = new StdioClientTransport({
   command: process.execPath,
   args: [cli, '--db', join(dir, 'demo.db')],
-  env: { PATH: process.env.PATH ?? '', MCP_SANDBOX_BACKEND: 'hybrid' },
+  env: { PATH: process.env.PATH ?? '', MCP_SANDBOX_BACKEND: 'hybrid', MCP_ISOLATION: isolation },
   stderr: 'pipe',
 });
 const client = new Client({ name: 'memory-mcp-demo', version: '1.0.0' });

@@ -33,19 +33,24 @@ export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}
   });
   const { sandbox: settings } = config;
   const limits = limitsFromConfig(settings);
-  // JS on wasm uses dynamic modules: each script is a few hundred bytes linking the shared,
-  // pre-initialized engine, instead of a fresh 880 KB module to compile.
-  const jsOnWasm = createCompiler({ mode: 'dynamic' });
+  const isolation = settings.isolation;
   const backends: Record<string, Backend> = {};
   if (settings.backend !== 'node') {
     backends.wasm = new WasmBackend({
       maxConcurrency: settings.maxConcurrency,
       limits,
       fuelPerSecond: settings.fuelPerSecond,
-      compiler: jsOnWasm,
+      isolation,
+      // Each jailed executor loads the compiler itself, so untrusted JavaScript is parsed and
+      // compiled off this process, under the request's deadline. Dynamic modules: each script is a
+      // few hundred bytes linking the shared, pre-initialized engine.
+      executorCompiler: {
+        module: import.meta.resolve('@memory-mcp/javy-compiler'),
+        options: { mode: 'dynamic' },
+      },
     });
   }
-  if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits });
+  if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits, isolation });
   Object.assign(backends, extras.backends);
   const sandbox = UnifiedSandbox.fromConfig(settings, backends);
   return {
@@ -53,7 +58,7 @@ export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}
     store,
     toolMetrics: new ToolMetrics(),
     callTracker: new CallTracker(),
-    compiler: createCompiler({ mode: 'static', engine: jsOnWasm.engine }),
+    compiler: createCompiler({ mode: 'static' }),
     async close() {
       await sandbox.close();
       await store.close();

@@ -3,6 +3,7 @@ import { createMemoryMcpServer } from '@memory-mcp/mcp-server';
 import { type AppConfig, parseArgs } from './app-config.js';
 import { BoundedStdioTransport } from './bounded-stdio-transport.js';
 import { buildRuntime, type Runtime } from './build-runtime.js';
+import { describeWalls } from './describe-walls.js';
 import { doctor } from './doctor.js';
 import { HELP } from './help.js';
 import { prepareDataDir } from './prepare-data-dir.js';
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
   }
   log(`data: ${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')}`);
   log(`sandbox: ${config.sandbox.backend} (${Object.keys(runtime.sandbox.backends).join(', ')})`);
+  log(`walls: ${(await describeWalls(config.sandbox.isolation)).line}`);
   const info = { name: 'memory-mcp', version };
 
   if (config.http) {

@@ -1,8 +1,9 @@
-import { createCompiler, loadEngine } from '@memory-mcp/javy-compiler';
+import { loadEngine } from '@memory-mcp/javy-compiler';
 import { MemoryStore } from '@memory-mcp/mcp-server';
-import { detectIsolation, NodeBackend } from '@memory-mcp/node-backend';
+import { detectPermissionFlag, NodeBackend } from '@memory-mcp/node-backend';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
+import { describeWalls } from './describe-walls.js';
 import { nodeVersionSupported, SUPPORTED_NODE } from './node-version.js';
 
 interface Check {
@@ -15,12 +16,21 @@ interface Check {
 /** Prints what works here and exits non-zero when something required is missing. */
 export async function doctor(config: AppConfig, version: string): Promise<number> {
   const checks: Check[] = [];
+  // Outside the declared range but able to run the node backend (22.0-22.12 have the permission
+  // model under its older flag): a warning, not a failure.
+  const supported = nodeVersionSupported(process.versions.node);
+  const flag = detectPermissionFlag();
   checks.push({
     name: 'node',
-    ok: nodeVersionSupported(process.versions.node),
-    required: true,
-    detail: `${process.version} (${SUPPORTED_NODE})`,
+    ok: supported,
+    required: !flag,
+    detail: supported
+      ? `${process.version} (${SUPPORTED_NODE})`
+      : `${process.version} is outside the supported range (${SUPPORTED_NODE})${flag ? `; it works here (permission flag ${flag})` : '; it has no permission model'}`,
   });
+  const isolation = config.sandbox.isolation;
+  const walls = await describeWalls(isolation);
+  checks.push({ name: 'walls', ok: walls.ok, required: true, detail: walls.line });
   checks.push({ name: 'memory-mcp', ok: true, required: false, detail: version });
 
   const wasmWanted = config.sandbox.backend !== 'node';
@@ -29,7 +39,12 @@ export async function doctor(config: AppConfig, version: string): Promise<number
     const wasm = new WasmBackend({
       maxConcurrency: 1,
       warmWorkers: 1,
-      compiler: createCompiler({ mode: 'dynamic' }),
+      executors: 1,
+      isolation,
+      executorCompiler: {
+        module: import.meta.resolve('@memory-mcp/javy-compiler'),
+        options: { mode: 'dynamic' },
+      },
     });
     const result = await wasm.execute({
       language: 'wat',
@@ -56,15 +71,15 @@ export async function doctor(config: AppConfig, version: string): Promise<number
     checks.push({ name: 'wasm backend', ok: false, required: wasmWanted, detail: (error as Error).message });
   }
   try {
-    const isolation = detectIsolation();
-    const node = new NodeBackend({ poolSize: 0, maxConcurrency: 1 });
+    const node = new NodeBackend({ poolSize: 0, maxConcurrency: 1, isolation });
     const result = await node.execute({ language: 'javascript', code: 'return 6 * 7' });
+    const caps = node.capabilities();
     await node.close();
     checks.push({
       name: 'node backend',
-      ok: result.value === 42 && isolation.permissionFlag !== undefined,
+      ok: result.value === 42 && flag !== undefined,
       required: nodeWanted,
-      detail: `permission model ${isolation.permissionFlag ?? 'MISSING'}, network isolation ${isolation.networkIsolation}${isolation.namespaceProblem ? ` (${isolation.namespaceProblem})` : ''}`,
+      detail: `jailed runner (${caps.walls?.length ?? 0} walls), permission model ${flag ?? 'MISSING'}, network ${caps.networkIsolation}`,
     });
   } catch (error) {
     checks.push({ name: 'node backend', ok: false, required: nodeWanted, detail: (error as Error).message });
