@@ -1,19 +1,23 @@
 // A real MCP client nobody here wrote: the MCP Inspector's CLI mode, against the built app over stdio.
+// The Inspector needs Node >= 22.19, newer than this repo's floor, so it is not a dependency: CI
+// installs it beside its Node 24 binary and runs `pnpm --filter memory-mcp test:inspector` with
+// MCP_INSPECTOR_DIR pointing at the installed package (see .ci/run).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { baseEnv, CLI } from './helpers.js';
+import { baseEnv, CLI } from '../test/helpers.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'memory-mcp-inspector-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const require = createRequire(import.meta.url);
-const inspectorRoot = dirname(require.resolve('@modelcontextprotocol/inspector/package.json'));
+const inspectorRoot = process.env.MCP_INSPECTOR_DIR;
+if (!inspectorRoot) {
+  throw new Error('MCP_INSPECTOR_DIR must name an installed @modelcontextprotocol/inspector (see .ci/run)');
+}
 const manifest = JSON.parse(readFileSync(join(inspectorRoot, 'package.json'), 'utf8')) as {
   bin: Record<string, string>;
 };
