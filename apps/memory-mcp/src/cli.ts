@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import { createMemoryMcpServer } from '@memory-mcp/mcp-server';
 import { type AppConfig, parseArgs } from './app-config.js';
 import { BoundedStdioTransport } from './bounded-stdio-transport.js';
 import { buildRuntime, type Runtime } from './build-runtime.js';
+import { createAppServer } from './create-app-server.js';
 import { describeWalls } from './describe-walls.js';
 import { doctor } from './doctor.js';
 import { HELP } from './help.js';
@@ -81,14 +81,7 @@ async function main(): Promise<number> {
       `listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}${config.http.stateless ? ' (stateless)' : ''}`,
     );
   } else {
-    const server = createMemoryMcpServer({
-      sandbox: runtime.sandbox,
-      store: runtime.store,
-      toolMetrics: runtime.toolMetrics,
-      callTracker: runtime.callTracker,
-      compiler: runtime.compiler,
-      ...info,
-    });
+    const server = createAppServer(runtime, info);
     const transport = new BoundedStdioTransport({ maxLineBytes: config.stdioMaxLineBytes });
     transport.oninputend = () => void shutdown('stdin closed');
     transport.onclose = () => void shutdown('stdio closed');

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createMemoryMcpServer } from '@memory-mcp/mcp-server';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { type HttpConfig, isLoopback } from './app-config.js';
 import type { Runtime } from './build-runtime.js';
+import { createAppServer } from './create-app-server.js';
 import { authorized, hostAllowed, originAllowed } from './http-guards.js';
 import { SessionTable } from './session-table.js';
 
@@ -29,16 +29,7 @@ export async function serveHttp(
   http: HttpConfig,
   info: { name: string; version: string },
 ): Promise<HttpHandle> {
-  const newServer = (requireInitialize: boolean) =>
-    createMemoryMcpServer({
-      sandbox: runtime.sandbox,
-      store: runtime.store,
-      toolMetrics: runtime.toolMetrics,
-      callTracker: runtime.callTracker,
-      compiler: runtime.compiler,
-      requireInitialize,
-      ...info,
-    });
+  const newServer = (requireInitialize: boolean) => createAppServer(runtime, info, { requireInitialize });
   const sessions = new SessionTable({ idleMs: http.sessionIdleMs, max: http.maxSessions });
   let port = http.port;
 

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EchoBackend } from '@memory-mcp/example-echo-backend';
-import { createMemoryMcpServer } from '@memory-mcp/mcp-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/app-config.js';
 import { buildRuntime, type Runtime } from '../src/build-runtime.js';
+import { createAppServer } from '../src/create-app-server.js';
 
 // The contributed-backend path, end to end: a backend package built only from the public contract
 // (examples/echo-backend), wired into the app through buildRuntime's extras and nothing else.
@@ -18,15 +18,7 @@ async function connect(env: Record<string, string> = {}): Promise<{ client: Clie
   const config = parseArgs(['--db', join(dir, `${runtimes.length}.db`)], env);
   const runtime = await buildRuntime(config, { backends: { echo: new EchoBackend() } });
   runtimes.push(runtime);
-  const server = createMemoryMcpServer({
-    sandbox: runtime.sandbox,
-    store: runtime.store,
-    toolMetrics: runtime.toolMetrics,
-    callTracker: runtime.callTracker,
-    compiler: runtime.compiler,
-    name: 'memory-mcp',
-    version: '0.0.0-test',
-  });
+  const server = createAppServer(runtime, { name: 'memory-mcp', version: '0.0.0-test' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'contributed-backend-test', version: '1.0.0' });

@@ -42,7 +42,8 @@ async function rawPeer(options: { store?: MemoryStore } = {}) {
       method,
       ...(params !== undefined ? { params } : {}),
     } as JSONRPCMessage);
-    for (let i = 0; i < 500 && !answers.has(mine); i++) await new Promise((r) => setTimeout(r, 10));
+    // A hang guard, not a speed test: the first call also starts a jailed executor.
+    for (let i = 0; i < 6000 && !answers.has(mine); i++) await new Promise((r) => setTimeout(r, 10));
     return answers.get(mine) as {
       result?: Record<string, unknown>;
       error?: { code: number; message: string };
