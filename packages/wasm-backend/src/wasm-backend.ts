@@ -503,7 +503,8 @@ export class WasmBackend implements Backend {
   async #probe(connection: ExecutorConnection): Promise<string | undefined> {
     const limits = resolveLimits({ timeoutMs: PROBE_TIMEOUT_MS }, this.#limits);
     const { outcome } = connection.run({ language: 'wasm', code: TRIVIAL_MODULE, limits }, PROBE_TIMEOUT_MS);
-    const answer = await outcome;
+    // The probe held a worker: whoever queued behind it gets the executor once it answers.
+    const answer = await outcome.finally(() => this.#drain());
     if (answer.kind === 'result') {
       return answer.result.status === 'ok' ? undefined : `it ended as ${answer.result.status}`;
     }
