@@ -4,6 +4,7 @@ import { NodeBackend } from '@memory-mcp/node-backend';
 import { type Backend, limitsFromConfig, UnifiedSandbox } from '@memory-mcp/sandbox-core';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
+import { javyCompilerModule } from './javy-compiler-module.js';
 
 export interface Runtime {
   sandbox: UnifiedSandbox;
@@ -25,6 +26,22 @@ export interface RuntimeExtras {
   backends?: Readonly<Record<string, Backend>>;
 }
 
+/**
+ * `compile_to_wasm` compiles on this process (a module for storage, run later by id): the wasm
+ * backend is told each module this compiler produced, so their result channel (the return value)
+ * is honoured, as for modules its executors compile. Bytes from anywhere else get no channel.
+ */
+function trustedCompiler(compiler: QuickJsCompiler, wasm: WasmBackend | undefined): QuickJsCompiler {
+  if (!wasm) return compiler;
+  const compile = compiler.compile.bind(compiler);
+  compiler.compile = async (source, options) => {
+    const compiled = await compile(source, options);
+    wasm.trustCompiledModule(compiled);
+    return compiled;
+  };
+  return compiler;
+}
+
 /** Opens the store first (a bad database fails fast), then builds the backends and the sandbox. */
 export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}): Promise<Runtime> {
   const store = await MemoryStore.open({
@@ -35,8 +52,9 @@ export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}
   const limits = limitsFromConfig(settings);
   const isolation = settings.isolation;
   const backends: Record<string, Backend> = {};
+  let wasm: WasmBackend | undefined;
   if (settings.backend !== 'node') {
-    backends.wasm = new WasmBackend({
+    wasm = backends.wasm = new WasmBackend({
       maxConcurrency: settings.maxConcurrency,
       limits,
       fuelPerSecond: settings.fuelPerSecond,
@@ -45,7 +63,7 @@ export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}
       // compiled off this process, under the request's deadline. Dynamic modules: each script is a
       // few hundred bytes linking the shared, pre-initialized engine.
       executorCompiler: {
-        module: import.meta.resolve('@memory-mcp/javy-compiler'),
+        module: javyCompilerModule(),
         options: { mode: 'dynamic' },
       },
     });
@@ -58,7 +76,7 @@ export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}
     store,
     toolMetrics: new ToolMetrics(),
     callTracker: new CallTracker(),
-    compiler: createCompiler({ mode: 'static' }),
+    compiler: trustedCompiler(createCompiler({ mode: 'static' }), wasm),
     async close() {
       await sandbox.close();
       await store.close();

@@ -4,6 +4,7 @@ import { detectPermissionFlag, NodeBackend } from '@memory-mcp/node-backend';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
 import { describeWalls } from './describe-walls.js';
+import { javyCompilerModule } from './javy-compiler-module.js';
 import { nodeVersionSupported, SUPPORTED_NODE } from './node-version.js';
 
 interface Check {
@@ -42,7 +43,7 @@ export async function doctor(config: AppConfig, version: string): Promise<number
       executors: 1,
       isolation,
       executorCompiler: {
-        module: import.meta.resolve('@memory-mcp/javy-compiler'),
+        module: javyCompilerModule(),
         options: { mode: 'dynamic' },
       },
     });

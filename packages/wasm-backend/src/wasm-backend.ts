@@ -8,6 +8,7 @@ import {
   type BackendHealth,
   BackendUnavailableError,
   CompileError,
+  type CompiledModule,
   type Compiler,
   type ExecutionRequest,
   type ExecutionResult,
@@ -509,6 +510,16 @@ export class WasmBackend implements Backend {
       return answer.result.status === 'ok' ? undefined : `it ended as ${answer.result.status}`;
     }
     return 'message' in answer ? answer.message : answer.kind;
+  }
+
+  /**
+   * Honours the result channel of a module that a trusted compiler produced outside this backend
+   * (for example an app's `compile_to_wasm` compiling on the host for storage): registered by the
+   * hash of its bytes, which the backend computes, with its engine hash. Bytes from anywhere else
+   * keep running without a channel.
+   */
+  trustCompiledModule(compiled: CompiledModule): void {
+    this.#channels.register(compiled);
   }
 
   async close(): Promise<void> {
