@@ -7,8 +7,8 @@ import {
   type BackendCapabilities,
   type BackendHealth,
   BackendUnavailableError,
-  CompileError,
   type CompiledModule,
+  CompileError,
   type Compiler,
   type ExecutionRequest,
   type ExecutionResult,
@@ -54,7 +54,9 @@ export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurre
   executorUrl?: URL;
   /**
    * Past a request's deadline, how long the host waits for its executor's own answer before it
-   * ends the request as `timeout` and kills the executor as stuck, in ms. Default 2,000.
+   * ends the request as `timeout` and kills the executor as stuck, in ms. Default 10,000: killing an
+   * executor ends every run it holds, so the backstop waits out a loaded machine's slow worker starts
+   * (seen at 2 s on a busy 2-core host) and catches only an executor that is really stuck.
    */
   backstopGraceMs?: number;
   /** Largest frame accepted from an executor, in bytes. Default 256 MiB. */
@@ -157,7 +159,7 @@ export class WasmBackend implements Backend {
         isolation: options.isolation ?? 'namespaces',
         ...(options.executorCompiler ? { codePaths: [fileURLToPath(options.executorCompiler.module)] } : {}),
       });
-    this.#graceMs = options.backstopGraceMs ?? 2000;
+    this.#graceMs = options.backstopGraceMs ?? 10_000;
     this.#maxFrameBytes = options.maxFrameBytes ?? 256 * 1024 * 1024;
     this.#healthFreshMs = options.healthFreshMs ?? 10_000;
     const heapMb = options.executorHeapMb ?? 1024;
