@@ -70,3 +70,14 @@ describe('LEB128 and module rewriting', () => {
     ).toEqual(['f', 'g']);
   });
 });
+
+describe('WasmDecodeError', () => {
+  it('carries the project markers, so isInstance holds across copies', () => {
+    const error = new WasmDecodeError('bad', 3);
+    expect(WasmDecodeError.isInstance(error)).toBe(true);
+    expect((error as unknown as Record<symbol, unknown>)[Symbol.for('memory-mcp.error')]).toBe(true);
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('memory-mcp.error.WasmDecodeError')]: true });
+    expect(WasmDecodeError.isInstance(foreign)).toBe(true);
+    expect(WasmDecodeError.isInstance(new Error('plain'))).toBe(false);
+  });
+});

@@ -1,11 +1,25 @@
-/** A cursor over module bytes; every read is bounds-checked and throws `WasmDecodeError`. */
+// The project's error markers (see sandbox-core's MemoryMcpError), written out here because this
+// package has no dependencies: `isInstance` holds across two installed copies.
+const BASE_MARKER = Symbol.for('memory-mcp.error');
+const DECODE_MARKER = Symbol.for('memory-mcp.error.WasmDecodeError');
+
+/** Malformed module bytes, with the byte offset where reading failed. */
 export class WasmDecodeError extends Error {
+  readonly [BASE_MARKER] = true;
+  readonly [DECODE_MARKER] = true;
+
   constructor(
     message: string,
     readonly offset: number,
   ) {
     super(`${message} at byte ${offset}`);
     this.name = 'WasmDecodeError';
+  }
+
+  static isInstance(error: unknown): error is WasmDecodeError {
+    return (
+      error != null && typeof error === 'object' && (error as Record<symbol, unknown>)[DECODE_MARKER] === true
+    );
   }
 }
 

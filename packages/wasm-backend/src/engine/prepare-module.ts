@@ -26,7 +26,7 @@ export async function validateAndInstrument(
     if (error instanceof UnknownOpcodeError) {
       throw new InvalidRequestError('code', `cannot meter fuel for this ${what}: ${error.message}`);
     }
-    if (error instanceof WasmDecodeError)
+    if (WasmDecodeError.isInstance(error))
       throw new InvalidRequestError('code', `malformed ${what}: ${error.message}`);
     if (InvalidRequestError.isInstance(error)) throw error;
     throw new InvalidRequestError(

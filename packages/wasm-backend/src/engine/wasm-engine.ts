@@ -510,7 +510,7 @@ export class WasmEngine implements Backend {
     try {
       return capTables(bytes, this.#maxTableElements);
     } catch (error) {
-      if (error instanceof WasmDecodeError)
+      if (WasmDecodeError.isInstance(error))
         throw new InvalidRequestError('code', `malformed module: ${error.message}`);
       throw error;
     }
