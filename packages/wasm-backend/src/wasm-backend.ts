@@ -157,6 +157,7 @@ export class WasmBackend implements Backend {
       options.spawnExecutor ??
       jailedExecutor({
         isolation: options.isolation ?? 'namespaces',
+        workers: Math.ceil(Math.max(1, options.maxConcurrency ?? 20) / Math.max(1, options.executors ?? 2)),
         ...(options.executorCompiler ? { codePaths: [fileURLToPath(options.executorCompiler.module)] } : {}),
       });
     this.#graceMs = options.backstopGraceMs ?? 10_000;

@@ -16,10 +16,14 @@ export interface JailedExecutorOptions {
   isolation?: IsolationLevel;
   /**
    * Kernel memory limit of the whole executor (RLIMIT_DATA, on top of Node's measured baseline).
-   * Default: its V8 heap plus 2 GiB for the WebAssembly memories of the runs it holds at once
-   * (each run is capped by its own `memoryBytes`; this bounds them all together).
+   * Default: its V8 heap, plus 2 GiB for the WebAssembly memories of the runs it holds at once (each
+   * run is capped by its own `memoryBytes`; this bounds them all together), plus what each worker
+   * thread's isolate reserves as writable memory (Node 24's V8 reserves a 512 MiB code range per
+   * isolate that counts against RLIMIT_DATA without being resident).
    */
   memoryBytes?: number;
+  /** Worker threads the executor may run at once (each an isolate with its own reservations). Default 16. */
+  workers?: number;
   /** Further code the executor loads (an executor-side compiler's module): its package is bound too. */
   codePaths?: readonly string[];
 }
@@ -36,6 +40,12 @@ const RUNTIME_PACKAGES = [
 ];
 
 let defaultRoots: string[] | undefined;
+
+/** Writable memory an isolate reserves without using it: V8's code range on Node 24 and later. */
+function isolateReserveBytes(): number {
+  const major = Number(process.versions.node.split('.')[0]);
+  return major >= 24 ? 576 * 1024 * 1024 : 64 * 1024 * 1024;
+}
 
 /**
  * The host directories that hold the executor's code, bound read-only into the jail at the same
@@ -143,7 +153,9 @@ export function jailedExecutor(options: JailedExecutorOptions = {}): SpawnExecut
       ],
       isolation: options.isolation ?? 'namespaces',
       limits: {
-        memoryBytes: options.memoryBytes ?? heapMb * 1024 * 1024 + 2 * GIB,
+        memoryBytes:
+          options.memoryBytes ??
+          heapMb * 1024 * 1024 + 2 * GIB + (options.workers ?? 16) * isolateReserveBytes(),
         // Worker threads count as processes and hold descriptors.
         processes: 512,
         openFiles: 1024,
