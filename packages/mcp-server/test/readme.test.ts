@@ -9,7 +9,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, describe, expect, it } from 'vitest';
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+// `ts no-run` marks the stdio server example for the repo-wide README check (it serves until stdin
+// closes); this test is the one that runs it.
+const blocks = [...readme.matchAll(/```ts(?: no-run)?\n([\s\S]*?)```/g)].map((m) => m[1]!);
 // Written inside the package so its imports resolve exactly as a user's would.
 const scratch = fileURLToPath(new URL('./.readme-examples/', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'memory-mcp-readme-'));
