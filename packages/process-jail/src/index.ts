@@ -11,7 +11,12 @@ export { JailChannel, type JailChannelEvents } from './channel/jail-channel.js';
 export type { JailExit, JailExitReason } from './classify-exit.js';
 export { detectJailSupport, type JailSupport } from './detect-jail-support.js';
 export * from './errors/index.js';
-export { DEFAULT_JAIL_LIMITS, type JailLimits, NODE_DATA_BASELINE_BYTES } from './jail-limits.js';
+export {
+  DEFAULT_JAIL_LIMITS,
+  type JailLimits,
+  NODE_DATA_BASELINE_BYTES,
+  nodeDataBaselineBytes,
+} from './jail-limits.js';
 export type { JailHandle, JailMemory } from './jail-process.js';
 export { type JailUser, NOBODY } from './jail-user.js';
 export type { IsolationLevel, JailWall } from './jail-wall.js';

@@ -11,14 +11,14 @@ const MiB = 1024 * 1024;
  * with `std::bad_alloc` or hangs creating threads. 64 MiB leaves 14 MiB for version drift; a test
  * fails if a warm Node no longer fits. Other runtimes pass their own `dataBaselineBytes`.
  */
-export const NODE_DATA_BASELINE_BYTES = nodeBaseline(process.versions.node);
+export const NODE_DATA_BASELINE_BYTES = nodeDataBaselineBytes(process.versions.node);
 
 /**
  * Node 24's V8 reserves a 512 MiB code range as writable memory at start (VmData ~563 MiB, none of
  * it resident; measured by node-backend's per-binary baseline), so its baseline is larger. The
  * default command is this Node, so the default baseline is this Node's.
  */
-function nodeBaseline(version: string): number {
+export function nodeDataBaselineBytes(version: string): number {
   return Number(version.split('.')[0]) >= 24 ? 640 * MiB : 64 * MiB;
 }
 

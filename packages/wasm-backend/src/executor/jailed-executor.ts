@@ -4,7 +4,12 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type IsolationLevel, type JailHandle, startJail } from '@memory-mcp/process-jail';
+import {
+  type IsolationLevel,
+  type JailHandle,
+  nodeDataBaselineBytes,
+  startJail,
+} from '@memory-mcp/process-jail';
 import type { ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
 
 export interface JailedExecutorOptions {
@@ -41,10 +46,9 @@ const RUNTIME_PACKAGES = [
 
 let defaultRoots: string[] | undefined;
 
-/** Writable memory an isolate reserves without using it: V8's code range on Node 24 and later. */
+/** Writable memory an isolate reserves before running anything (V8's code range on Node 24+). */
 function isolateReserveBytes(): number {
-  const major = Number(process.versions.node.split('.')[0]);
-  return major >= 24 ? 576 * 1024 * 1024 : 64 * 1024 * 1024;
+  return nodeDataBaselineBytes(process.versions.node);
 }
 
 /**
