@@ -1,7 +1,6 @@
-import { createCompiler, type QuickJsCompiler } from '@memory-mcp/javy-compiler';
 import { CallTracker, MemoryStore, ToolMetrics } from '@memory-mcp/mcp-server';
 import { NodeBackend } from '@memory-mcp/node-backend';
-import { type Backend, limitsFromConfig, UnifiedSandbox } from '@memory-mcp/sandbox-core';
+import { type Backend, type Compiler, limitsFromConfig, UnifiedSandbox } from '@memory-mcp/sandbox-core';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import type { AppConfig } from './app-config.js';
 import { javyCompilerModule } from './javy-compiler-module.js';
@@ -12,8 +11,11 @@ export interface Runtime {
   toolMetrics: ToolMetrics;
   /** Every tool call in flight, across sessions: what a shutdown drains. */
   callTracker: CallTracker;
-  /** Offered to MCP clients as compile_to_wasm: portable static modules. */
-  compiler: QuickJsCompiler;
+  /**
+   * Offered to MCP clients as compile_to_wasm (portable static modules) when the wasm backend runs:
+   * it compiles in the jailed executors, never in this process.
+   */
+  compiler: Compiler | undefined;
   close(): Promise<void>;
 }
 
@@ -24,22 +26,6 @@ export interface RuntimeExtras {
    * in the MCP tool schema, and `MCP_SANDBOX_BACKEND=<kind>` pins requests to one of them.
    */
   backends?: Readonly<Record<string, Backend>>;
-}
-
-/**
- * `compile_to_wasm` compiles on this process (a module for storage, run later by id): the wasm
- * backend is told each module this compiler produced, so their result channel (the return value)
- * is honoured, as for modules its executors compile. Bytes from anywhere else get no channel.
- */
-function trustedCompiler(compiler: QuickJsCompiler, wasm: WasmBackend | undefined): QuickJsCompiler {
-  if (!wasm) return compiler;
-  const compile = compiler.compile.bind(compiler);
-  compiler.compile = async (source, options) => {
-    const compiled = await compile(source, options);
-    wasm.trustCompiledModule(compiled);
-    return compiled;
-  };
-  return compiler;
 }
 
 /** Opens the store first (a bad database fails fast), then builds the backends and the sandbox. */
@@ -76,7 +62,7 @@ export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}
     store,
     toolMetrics: new ToolMetrics(),
     callTracker: new CallTracker(),
-    compiler: trustedCompiler(createCompiler({ mode: 'static' }), wasm),
+    compiler: wasm?.compiler({ defaults: { mode: 'static' } }),
     async close() {
       await sandbox.close();
       await store.close();

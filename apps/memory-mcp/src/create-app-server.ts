@@ -13,7 +13,7 @@ export function createAppServer(
     store: runtime.store,
     toolMetrics: runtime.toolMetrics,
     callTracker: runtime.callTracker,
-    compiler: runtime.compiler,
+    ...(runtime.compiler ? { compiler: runtime.compiler } : {}),
     ...info,
   });
 }

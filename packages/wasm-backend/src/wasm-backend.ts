@@ -9,6 +9,7 @@ import {
   BackendUnavailableError,
   type CompiledModule,
   CompileError,
+  type CompileOptions,
   type Compiler,
   type ExecutionRequest,
   type ExecutionResult,
@@ -22,7 +23,12 @@ import {
   SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
 import { DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
-import { PROBE_TIMEOUT_MS, TRIVIAL_MODULE, type WasmEngineOptions } from './engine/wasm-engine.js';
+import {
+  type CompileOutcome,
+  PROBE_TIMEOUT_MS,
+  TRIVIAL_MODULE,
+  type WasmEngineOptions,
+} from './engine/wasm-engine.js';
 import { type ConnectionOutcome, ExecutorConnection } from './executor/executor-connection.js';
 import type {
   ExecutorCompiler,
@@ -36,7 +42,8 @@ import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
 import { DEFAULT_FS_LIMITS } from './wasi/memory-fs.js';
 
-export interface WasmBackendOptions extends Omit<WasmEngineOptions, 'maxConcurrency' | 'warmWorkers'> {
+export interface WasmBackendOptions
+  extends Omit<WasmEngineOptions, 'maxConcurrency' | 'warmWorkers' | 'workerCompiler'> {
   /** Executions at once, over all executors. Default 20; keep it at or below the sandbox limiter's. */
   maxConcurrency?: number;
   /** Worker threads each executor starts at once. Default 1. */
@@ -241,7 +248,10 @@ export class WasmBackend implements Backend {
     request: ExecutionRequest,
     started: number,
   ): Promise<{ request: WireRequest; affinity: string; compileMs: number } | ExecutionResult> {
-    const { signal: _signal, ...plain } = request;
+    // Only this backend may say what the executor trusts (a vouched channel, a precompiled module,
+    // a hash): such fields on a caller's request object are dropped, never forwarded.
+    const { signal: _signal, ...rest } = request;
+    const { compiled: _c, resultFd: _r, bytesHash: _h, ...plain } = rest as WireRequest;
     if (request.language === 'wat') {
       if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'WAT must be text');
       return { request: plain, affinity: request.code.slice(0, 256), compileMs: 0 };
@@ -259,7 +269,8 @@ export class WasmBackend implements Backend {
       const hash = await digest(bytes);
       const fd = this.#channels.fdFor(hash);
       return {
-        request: { ...plain, code: bytes, ...(fd !== undefined ? { resultFd: fd } : {}) },
+        // The executor trusts this hash for its cache key, so it never hashes 12 MB on its own thread.
+        request: { ...plain, code: bytes, bytesHash: hash, ...(fd !== undefined ? { resultFd: fd } : {}) },
         affinity: hash,
         compileMs: 0,
       };
@@ -387,6 +398,11 @@ export class WasmBackend implements Backend {
           kind: 'executor_crash',
           message: `${outcome.message}; a fresh executor has taken over`,
         });
+      case 'compiled':
+        return emptyResult(this.name, 'error', {
+          kind: 'executor_error',
+          message: 'the executor answered a run with a compile outcome',
+        });
       case 'timeout': {
         const { status, error } = limitExceeded({
           name: 'timeoutMs',
@@ -513,6 +529,72 @@ export class WasmBackend implements Backend {
       return answer.result.status === 'ok' ? undefined : `it ended as ${answer.result.status}`;
     }
     return 'message' in answer ? answer.message : answer.kind;
+  }
+
+  /**
+   * A `Compiler` that compiles in the executors (jailed, in a worker thread, within a deadline),
+   * for an app's `compile_to_wasm`: the source never touches this process. Each module it returns
+   * is registered so its result channel is honoured when it runs. Needs `executorCompiler`.
+   */
+  compiler({
+    name = 'memory-mcp-quickjs',
+    timeoutMs,
+    defaults = {},
+  }: {
+    /** The name clients see (the executors' compiler's). Default `memory-mcp-quickjs`. */
+    name?: string;
+    /** Deadline of one compile, in ms. Default: the backend's `timeoutMs`. */
+    timeoutMs?: number;
+    /** Options each compile starts from, e.g. `{ mode: 'static' }` for modules that are stored. */
+    defaults?: CompileOptions;
+  } = {}): Compiler {
+    return {
+      specificationVersion: 'v1',
+      name,
+      compile: async (source, options) => {
+        const outcome = await this.#compileInExecutor(
+          source,
+          { ...defaults, ...options },
+          timeoutMs ?? this.#limits.timeoutMs,
+        );
+        if (outcome.kind === 'compile_error') throw new CompileError(outcome.message);
+        if (outcome.kind === 'failed') {
+          if (outcome.status === 'timeout')
+            throw new CompileError(`compiling passed its ${timeoutMs ?? this.#limits.timeoutMs} ms deadline`);
+          throw new BackendUnavailableError('wasm', `the executor could not compile: ${outcome.message}`);
+        }
+        this.#channels.register(outcome.compiled);
+        return outcome.compiled;
+      },
+    };
+  }
+
+  async #compileInExecutor(
+    source: string,
+    options: CompileOptions | undefined,
+    timeoutMs: number,
+  ): Promise<CompileOutcome> {
+    if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
+    if (!this.#init.compiler) {
+      return { kind: 'failed', status: 'error', message: 'this wasm backend has no executorCompiler configured' };
+    }
+    const connection = this.#pick(sha256(source)) ?? (await this.#wait(sha256(source), undefined));
+    if (!connection) return { kind: 'failed', status: 'cancelled', message: 'the wasm backend was closed' };
+    this.#release(connection);
+    try {
+      const answer = await connection.compile(source, options, timeoutMs, timeoutMs + this.#graceMs).outcome;
+      if (answer.kind === 'compiled') {
+        const { compiled } = answer.outcome.kind === 'compiled' ? answer.outcome : { compiled: undefined };
+        if (compiled && compiled.bytes.length > this.#maxModuleBytes) {
+          return { kind: 'failed', status: 'error', message: `the compiled module is over ${this.#maxModuleBytes} bytes` };
+        }
+        return answer.outcome;
+      }
+      if (answer.kind === 'timeout') return { kind: 'failed', status: 'timeout', message: 'the executor did not answer' };
+      return { kind: 'failed', status: 'error', message: 'message' in answer ? answer.message : answer.kind };
+    } finally {
+      this.#drain();
+    }
   }
 
   /**

@@ -35,7 +35,7 @@ describe('a compiler loaded by the executor', () => {
     }
   });
 
-  it('a compile that holds the executor past the deadline is a timeout; the host loop stays free; the next run works', async () => {
+  it('a compile that holds its worker past the deadline is a timeout; the executor and the host loop stay free', async () => {
     const backend = new WasmBackend({
       executors: 1,
       backstopGraceMs: 500,
@@ -56,7 +56,10 @@ describe('a compiler loaded by the executor', () => {
       expect(lag.max / 1e6).toBeLessThan(100); // a hang guard: the 4 s block is in the executor
       const next = await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
       expect(next.status).toBe('ok');
-      expect(backend.stats().executorRestarts).toBe(1);
+      // The compile ran in a worker thread, which the deadline terminated: the executor (and every
+      // other run it holds) was never at risk, and the host's backstop never fired.
+      expect(backend.stats().executorRestarts).toBe(0);
+      expect(backend.stats().recycledWorkers).toBeGreaterThanOrEqual(1);
     } finally {
       await backend.close();
     }
@@ -71,6 +74,51 @@ describe('a compiler loaded by the executor', () => {
       const js = await backend.execute({ language: 'javascript', code: 'return 1' });
       expect(js.status).toBe('error');
       expect(js.error?.message).toMatch(/could not load its JavaScript compiler/);
+      const wat = await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+      expect(wat.status).toBe('ok');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('compiles for storage in the executor (compile_to_wasm): the host never runs the compiler, and its modules keep their channel', async () => {
+    const backend = new WasmBackend({ executors: 1, executorCompiler: { module: compilerModule } });
+    try {
+      const compiler = backend.compiler({ name: 'wat-as-js' });
+      expect(compiler.name).toBe('wat-as-js');
+      const compiled = await compiler.compile(reporter('{"ok":true,"json":"7"}'));
+      // Compiled in another process (the executor), not in this one.
+      expect(compiled.engine.version).toMatch(/^pid-\d+-ppid-\d+$/);
+      expect(compiled.engine.version).not.toContain(`pid-${process.pid}-`);
+      // The host rehashes the bytes rather than trusting the claimed hash.
+      expect(compiled.hash).toMatch(/^[0-9a-f]{64}$/);
+      // Run later as plain bytes (the module store's path): the channel is honoured.
+      const run = await backend.execute({ language: 'wasm', code: compiled.bytes });
+      expect(run).toMatchObject({ status: 'ok', value: 7 });
+      const bad = await compiler.compile('(module').catch((e: unknown) => e);
+      expect((bad as Error).name).toBe('CompileError');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a compile for storage that passes its deadline is a CompileError, and the executor carries on', async () => {
+    const backend = new WasmBackend({
+      executors: 1,
+      executorCompiler: { module: compilerModule, options: { blockMs: 4000 } },
+    });
+    try {
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      lag.enable();
+      const error = await backend
+        .compiler({ timeoutMs: 200 })
+        .compile(reporter('{"ok":true}'))
+        .catch((e: unknown) => e);
+      lag.disable();
+      expect((error as Error).name).toBe('CompileError');
+      expect((error as Error).message).toMatch(/200 ms deadline/);
+      expect(lag.max / 1e6).toBeLessThan(100); // a hang guard: the 4 s block is in the executor
+      expect(backend.stats().executorRestarts).toBe(0);
       const wat = await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
       expect(wat.status).toBe('ok');
     } finally {

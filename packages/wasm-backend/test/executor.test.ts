@@ -69,7 +69,8 @@ describe('executor processes', () => {
     const backend = new WasmBackend({ executors: 1, maxConcurrency: 2 });
     try {
       await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
-      const lag = monitorEventLoopDelay({ resolution: 10 });
+      // The histogram records each tick's whole interval: the lag is what passes the 1 ms resolution.
+      const lag = monitorEventLoopDelay({ resolution: 1 });
       lag.enable();
       const result = await backend.execute({
         language: 'wasm',
@@ -78,17 +79,25 @@ describe('executor processes', () => {
       });
       lag.disable();
       expect(result.status).toBe('ok');
-      const maxLagMs = lag.max / 1e6;
+      const maxLagMs = lag.max / 1e6 - 1;
       console.log(`host event-loop lag during a ${bytes.length}-byte module: max ${maxLagMs.toFixed(1)} ms`);
-      expect(maxLagMs).toBeLessThan(100); // generous: the work is in another process
+      // The host only hashes the bytes in slices and writes them to a pipe; the executor's threads
+      // run at a lower priority, so the host's loop never waits on their work.
+      expect(maxLagMs).toBeLessThan(20);
 
-      // A deadline shorter than instrumenting it: the request is a timeout, and the host carries on.
-      const late = await backend.execute({
-        language: 'wasm',
-        code: bigModule(12 * 1024 * 1024, 1),
-        limits: { timeoutMs: 1 },
-      });
+      // A deadline shorter than instrumenting it: the request is a timeout, its worker is terminated
+      // mid-instrumentation, and the executor (with the run beside it) carries on: preparing a module
+      // happens in a worker thread, never on the thread that answers the host.
+      const recycled = backend.stats().recycledWorkers;
+      const [late, beside] = await Promise.all([
+        backend.execute({ language: 'wasm', code: bigModule(12 * 1024 * 1024, 1), limits: { timeoutMs: 50 } }),
+        backend.execute({ language: 'wat', code: SLEEPER, limits: { timeoutMs: 60_000 } }),
+      ]);
       expect(late.status).toBe('timeout');
+      expect(late.error?.limit).toMatchObject({ name: 'timeoutMs', allowed: 50 });
+      expect(beside).toMatchObject({ status: 'ok', stdout: 'done\n' });
+      expect(backend.stats().recycledWorkers).toBeGreaterThan(recycled);
+      expect(backend.stats().executorRestarts).toBe(0);
       expect(
         (await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' })).status,
       ).toBe('ok');

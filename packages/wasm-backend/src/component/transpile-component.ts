@@ -18,14 +18,6 @@ export interface TranspiledComponent {
 type JcoTranspile = typeof import('@bytecodealliance/jco-transpile');
 let jco: Promise<JcoTranspile> | undefined;
 
-/** Loads jco-transpile ahead of the first component, when it is installed; never throws. */
-export async function preloadTranspiler(): Promise<void> {
-  jco ??= import('@bytecodealliance/jco-transpile');
-  await jco.catch(() => {
-    jco = undefined;
-  });
-}
-
 /**
  * Turns a WASI preview 2 component into JS glue plus core modules with `@bytecodealliance/jco-transpile`
  * (an optional peer dependency, loaded only when a component arrives).

@@ -16,7 +16,7 @@ import { applyResultRecord } from '../result-channel/result-record.js';
  * named and the result record, when the run had a channel, applied.
  */
 export function mapOutcome(
-  outcome: PoolOutcome,
+  outcome: PoolOutcome<RunReply>,
   { backend, limits, fuel }: { backend: string; limits: Limits; fuel: number },
 ): ExecutionResult {
   if (outcome.kind === 'timeout') {
@@ -34,6 +34,14 @@ export function mapOutcome(
     });
   }
   if (outcome.kind === 'crashed') {
+    // A worker that reached its heap limit was killed by V8 for what the run held: a memory limit.
+    if (outcome.outOfMemory) {
+      return limitResult(backend, {
+        name: 'memoryBytes',
+        allowed: limits.memoryBytes,
+        message: `${outcome.message} (the run's worker thread reached its heap limit and was replaced)`,
+      });
+    }
     return emptyResult(backend, 'error', { kind: 'worker_crash', message: outcome.message });
   }
   const reply = outcome.reply;

@@ -5,6 +5,7 @@ import {
   BackendUnavailableError,
   type CompiledModule,
   CompileError,
+  type CompileOptions,
   type Compiler,
   type ExecutionRequest,
   type ExecutionResult,
@@ -13,42 +14,34 @@ import {
   InvalidRequestError,
   type Limits,
   LruCache,
-  type limitExceeded,
-  type Policy,
   type RunStats,
   resolveLimits,
   resolvePolicy,
   SandboxMetrics,
 } from '@memory-mcp/sandbox-core';
-import {
-  exportedFuncType,
-  type ModuleInfo,
-  PAGE_BYTES,
-  readModuleInfo,
-  WasmDecodeError,
-} from '@memory-mcp/wasm-binary';
-import { capMemory } from '../binary/cap-memory.js';
-import { type CappedTables, capTables, DEFAULT_MAX_TABLE_ELEMENTS } from '../binary/cap-tables.js';
-import { transpileComponent } from '../component/transpile-component.js';
+import { PAGE_BYTES } from '@memory-mcp/wasm-binary';
+import { DEFAULT_MAX_TABLE_ELEMENTS } from '../binary/cap-tables.js';
+import type { PreparedComponent } from '../component/component-pipeline.js';
 import { DEFAULT_FUEL_PER_SECOND } from '../fuel/fuel-calibration.js';
-import { FUEL_INSTRUMENTER_VERSION } from '../fuel/fuel-instrumenter.js';
 import { type PoolOutcome, WorkerPool } from '../pool/worker-pool.js';
-import type { ComponentMessage, LinkedModule, RunMessage, WorkerMessage } from '../pool/worker-protocol.js';
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
+import type {
+  LinkedModule,
+  Prepared,
+  PrepareReply,
+  PrepareSource,
+  RunReply,
+  WorkerMessage,
+  WorkerSetup,
+} from '../pool/worker-protocol.js';
 import { ResultChannelRegistry, sha256 } from '../result-channel/result-channel-registry.js';
 import { DEFAULT_FS_LIMITS, type FsLimits } from '../wasi/memory-fs.js';
-import { compileWat } from '../wat-compiler.js';
-import { entryArgs } from './entry-args.js';
-import { limitResult, mapOutcome } from './map-outcome.js';
-import { checkComponent, isComponent, validateAndInstrument } from './prepare-module.js';
+import { mapOutcome } from './map-outcome.js';
+import { moduleCacheKey } from './module-cache-key.js';
+import type { PreparedModule } from './module-pipeline.js';
+import { isComponent } from './prepare-module.js';
+import { type PlanContext, planComponentRun, planModuleRun, refuseModule } from './run-plan.js';
 
-/**
- * Room on the result channel beyond `maxOutputBytes`: the record's JSON envelope and an error's
- * name, message and stack. The value itself is held to `maxOutputBytes`.
- */
-const RESULT_ENVELOPE_BYTES = 192 * 1024;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** `(module (func (export "_start")))`: what the health probe runs. */
 export const TRIVIAL_MODULE = new Uint8Array([
@@ -58,7 +51,8 @@ export const TRIVIAL_MODULE = new Uint8Array([
 /** A hang guard for the probe, not a speed requirement. */
 export const PROBE_TIMEOUT_MS = 10_000;
 
-const WASI_NAMESPACES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
+/** Linked modules (a compiler's engine, per memory cap) kept apart from the LRU: few, and hot. */
+const MAX_LINKS = 32;
 
 export interface WasmEngineOptions {
   /** Workers (executions at once). Default 20; keep it at or below the sandbox limiter's. */
@@ -92,8 +86,14 @@ export interface WasmEngineOptions {
   /** Worker script override (bundlers). */
   workerUrl?: URL;
   /**
-   * Compiles `language: 'javascript'` here, in the engine's process (inside an executor: off the
-   * host). Only modules it returns in this process may open a result channel.
+   * A compiler each worker thread loads (`{ module, exportName = 'createCompiler', options }`, with
+   * `module` a `file:` URL): `language: 'javascript'` is compiled in a worker, under the request's
+   * deadline. Preferred over `compiler`.
+   */
+  workerCompiler?: WorkerSetup['compiler'];
+  /**
+   * Compiles `language: 'javascript'` on the engine's own thread (trusted callers and tests; a
+   * compile that does not end holds that thread). Only modules it returns may open a result channel.
    */
   compiler?: Compiler;
 }
@@ -108,40 +108,22 @@ export interface PrecompiledModule {
 /**
  * What the engine runs: a request, plus what only the host may say. `compiled` carries a module
  * the host's compiler produced; `resultFd` is the channel for request bytes the host recognised as
- * such a module. Neither ever comes from a request.
+ * such a module; `bytesHash` is the SHA-256 the host computed over the module bytes. None of them
+ * ever comes from a request.
  */
 export interface EngineRequest extends ExecutionRequest {
   compiled?: PrecompiledModule;
   resultFd?: number;
+  bytesHash?: string;
 }
 
-interface CompiledEntry {
-  /** The cache key: stable identity of `module`, so a worker that holds it is not sent it again. */
-  key: string;
-  /** SHA-256 of the module's bytes as given (before instrumentation). */
-  bytesHash: string;
-  module: WebAssembly.Module;
-  info: ModuleInfo;
-  minPages: number;
-  /** Table elements the module asks for at instantiation (over the table cap: not compiled). */
-  tableElements: number;
-  hasStart: boolean;
-  maxStaticCharge: number;
-  importedMemory?: RunMessage['importedMemory'];
-  memoryExport?: string;
-  /** Imports the sandbox does not provide, e.g. `env.foo (func)`. */
-  missingImports: string[];
-  wasiImports: Record<string, string[]>;
-}
+type CachedModule = PreparedModule & { key: string };
 
-interface CompiledComponent {
-  js: string;
-  jsHash: string;
-  modules: Record<string, WebAssembly.Module>;
-  minPages: number;
-  /** The most table elements any core module asks for at instantiation. */
-  tableElements: number;
-  missingImports: string[];
+/** A script's compile and preparation, cached by its source: the same script is compiled once. */
+interface PreparedScript {
+  main: CachedModule;
+  links: Array<{ name: string; key: string }>;
+  resultFd?: number;
 }
 
 export interface WasmEngineStats extends RunStats {
@@ -157,18 +139,21 @@ export interface WasmEngineStats extends RunStats {
 }
 
 /**
- * Runs WebAssembly (core modules with WASI preview 1, or WAT text) in a pool of worker threads,
- * each execution with a fresh instance and a fresh in-memory WASI host. Limits are mechanisms:
- * the module's memory maximum is rewritten to the cap, and a worker past its deadline is terminated.
+ * Runs WebAssembly (core modules with WASI preview 1, WAT text, components, JavaScript through a
+ * compiler) in a pool of worker threads. This thread only routes and caches: every step that reads
+ * untrusted bytes or source runs in a worker, under the request's deadline, and each run gets a
+ * fresh instance and a fresh in-memory WASI host. Limits are mechanisms: memory and table maxima
+ * are rewritten to the caps, fuel is metered, and a worker past its deadline is terminated.
  */
 export class WasmEngine implements Backend {
   readonly specificationVersion = 'v1';
   readonly name = 'wasm';
   readonly #pool: WorkerPool;
   readonly #limits: Limits;
-  readonly #modules: LruCache<CompiledEntry>;
-  readonly #wat: LruCache<Uint8Array>;
-  readonly #components: LruCache<CompiledComponent>;
+  readonly #modules: LruCache<CachedModule>;
+  readonly #components: LruCache<PreparedComponent>;
+  readonly #scripts: LruCache<PreparedScript>;
+  readonly #links = new Map<string, CachedModule>();
   readonly #maxModuleBytes: number;
   readonly #maxTableElements: number;
   readonly #fsLimits: FsLimits;
@@ -177,6 +162,7 @@ export class WasmEngine implements Backend {
   readonly #healthFreshMs: number;
   readonly #metrics = new SandboxMetrics();
   readonly #compiler: Compiler | undefined;
+  readonly #workerCompiler: boolean;
   readonly #channels = new ResultChannelRegistry();
   #closed = false;
 
@@ -186,22 +172,26 @@ export class WasmEngine implements Backend {
       size,
       warm: options.warmWorkers ?? 2,
       ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+      ...(options.workerCompiler ? { setup: { compiler: options.workerCompiler } } : {}),
     });
     this.#limits = resolveLimits(options.limits);
-    this.#modules = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
-    this.#wat = new LruCache(64 * 1024 * 1024);
-    this.#components = new LruCache(options.cacheBytes ?? 256 * 1024 * 1024);
+    const cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
+    this.#modules = new LruCache(cacheBytes);
+    this.#components = new LruCache(cacheBytes);
+    this.#scripts = new LruCache(64 * 1024 * 1024);
     this.#maxModuleBytes = options.maxModuleBytes ?? 64 * 1024 * 1024;
     this.#maxTableElements = options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS;
     this.#fsLimits = { ...DEFAULT_FS_LIMITS, ...options.fileSystem };
     this.fuelPerSecond = options.fuelPerSecond ?? DEFAULT_FUEL_PER_SECOND;
     this.#healthFreshMs = options.healthFreshMs ?? 10_000;
     this.#compiler = options.compiler;
+    this.#workerCompiler = options.workerCompiler !== undefined;
   }
 
   capabilities(): BackendCapabilities {
     return {
-      languages: this.#compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
+      languages:
+        this.#compiler || this.#workerCompiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
       fuel: true,
@@ -214,306 +204,295 @@ export class WasmEngine implements Backend {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
-    const policy = resolvePolicy(request.policy);
-
-    const compileStart = performance.now();
-    if (request.compiled) return this.#executeCompiled(request, request.compiled, limits, policy, started);
-    if (request.language === 'javascript') return this.#executeJavaScript(request, limits, policy, started);
-    const bytes = await this.#moduleBytes(request);
-    const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
-    if (isComponent(bytes)) {
-      return this.#executeComponent(bytes, request, limits, policy, capPages, started, compileStart);
+    const ctx: PlanContext = {
+      backend: this.name,
+      limits,
+      policy: resolvePolicy(request.policy),
+      fuel: fuelBudget(limits, this.fuelPerSecond),
+      maxTableElements: this.#maxTableElements,
+      fsLimits: this.#fsLimits,
+    };
+    const run = { request, ctx, started, capPages: Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES)) };
+    if (request.compiled) return this.#finish(await this.#runCompiled(run, request.compiled), started);
+    switch (request.language) {
+      case 'javascript':
+        return this.#finish(await this.#runScript(run), started);
+      case 'wat': {
+        if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'WAT must be text');
+        const key = moduleCacheKey(`wat-${sha256(request.code)}`, run.capPages);
+        return this.#finish(await this.#runModule(run, key, { kind: 'wat', text: request.code }), started);
+      }
+      case 'wasm': {
+        const bytes = this.#moduleBytes(request);
+        const hash = request.bytesHash ?? this.#hash(bytes);
+        if (isComponent(bytes)) return this.#finish(await this.#runComponent(run, bytes, hash), started);
+        const fd = request.resultFd ?? this.#channels.fdFor(hash);
+        const key = moduleCacheKey(hash, run.capPages);
+        return this.#finish(await this.#runModule(run, key, { kind: 'wasm', bytes }, fd), started);
+      }
+      default:
+        throw new InvalidRequestError(
+          'language',
+          `the wasm backend runs wasm, wat and javascript, not ${request.language}`,
+        );
     }
-    const compiled = await this.#compile(bytes, capPages);
-    const compileMs = performance.now() - compileStart;
-
-    let result: ExecutionResult;
-    if (compiled.minPages > capPages) {
-      result = this.#limitResult({
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: compiled.minPages * PAGE_BYTES,
-        message: `the module's initial memory (${compiled.minPages} pages, ${compiled.minPages * PAGE_BYTES} bytes) is over the ${limits.memoryBytes}-byte cap`,
-      });
-    } else if (compiled.tableElements > this.#maxTableElements) {
-      result = this.#tableResult(compiled.tableElements);
-    } else if (compiled.missingImports.length > 0) {
-      result = emptyResult(this.name, 'error', {
-        kind: 'link',
-        message: `the module imports ${compiled.missingImports.join(', ')}, which the sandbox does not provide (only WASI preview 1 is available)`,
-      });
-    } else {
-      const message = this.#message(request, compiled, limits, policy);
-      const outcome = await this.#run(message, limits, started, request.signal);
-      result = this.#result(outcome, limits, message.fuel);
-    }
-    return this.#finish(result, compileMs, started);
   }
 
-  /**
-   * Runs a message on the pool with what is left of the deadline, which started when the request
-   * arrived: parsing, instrumentation and compilation spend the same budget as the run.
-   */
-  #run(
-    message: DistributiveOmit<WorkerMessage, 'id'>,
-    limits: Limits,
-    started: number,
-    signal: AbortSignal | undefined,
-  ): Promise<PoolOutcome> {
-    const left = limits.timeoutMs - (performance.now() - started);
-    if (left <= 0) return Promise.resolve({ kind: 'timeout', elapsedMs: performance.now() - started });
-    return this.#pool.run(message, left, signal);
+  /** A core module from the cache, else prepared by a worker; then run. */
+  async #runModule(run: RunContext, key: string, source: PrepareSource, resultFd?: number) {
+    const prepared = await this.#cachedModule(run, key, source);
+    if (!('key' in prepared)) return prepared;
+    const refused = refuseModule(prepared, run.ctx, { module: 'module' });
+    if (refused) return refused;
+    const message = planModuleRun(run.request, prepared, run.ctx, resultFd);
+    return this.#runJob(run, message);
   }
 
-  async #moduleBytes(request: ExecutionRequest): Promise<Uint8Array> {
-    if (request.language === 'wat') {
-      if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'WAT must be text');
-      const key = sha256(request.code);
-      const cached = this.#wat.get(key);
-      if (cached) return cached;
-      const bytes = await compileWat(request.code);
-      this.#wat.set(key, bytes, bytes.length + request.code.length);
-      return bytes;
-    }
-    if (request.language !== 'wasm') {
-      throw new InvalidRequestError(
-        'language',
-        `the wasm backend runs wasm and wat, not ${request.language}`,
-      );
-    }
-    const bytes = typeof request.code === 'string' ? decodeBase64(request.code) : request.code;
-    if (bytes.length > this.#maxModuleBytes) {
-      throw new InvalidRequestError(
-        'code',
-        `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`,
-      );
-    }
-    return bytes;
-  }
-
-  /** `linkNames`: import modules satisfied by linked modules at run time (not by the host). */
-  async #compile(bytes: Uint8Array, capPages: number, linkNames: string[] = []): Promise<CompiledEntry> {
-    const bytesHash = this.#hash(bytes);
-    const key = `${bytesHash}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
+  async #cachedModule(run: RunContext, key: string, source: PrepareSource): Promise<CachedModule | ExecutionResult> {
     const cached = this.#modules.get(key);
     if (cached) return cached;
-    const instrumented = await validateAndInstrument(bytes);
-    const info = readModuleInfo(instrumented.bytes);
-    const capped = capMemory(instrumented.bytes, info, capPages);
-    const tables = this.#capTables(capped.bytes);
-    const entry: CompiledEntry = {
-      key,
-      bytesHash,
-      module: undefined as unknown as WebAssembly.Module,
-      info,
-      minPages: capped.minPages,
-      tableElements: tables.initialElements,
-      hasStart: instrumented.hasStart,
-      maxStaticCharge: instrumented.maxStaticCharge,
-      missingImports: [],
-      wasiImports: {},
-    };
-    if (capped.memoryExport) entry.memoryExport = capped.memoryExport;
-    for (const imp of info.imports) {
-      if (linkNames.includes(imp.module)) continue;
-      if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {
-        const names = entry.wasiImports[imp.module] ?? [];
-        names.push(imp.name);
-        entry.wasiImports[imp.module] = names;
-      } else if (imp.kind === 'memory' && capped.importedMemory) {
-        entry.importedMemory = {
-          module: imp.module,
-          name: imp.name,
-          initial: capped.importedMemory.min,
-          maximum: capped.importedMemory.max ?? capPages,
-          shared: capped.importedMemory.shared,
-        };
-      } else {
-        entry.missingImports.push(`${imp.module}.${imp.name} (${imp.kind})`);
-      }
-    }
-    if (!capped.exceeds && !tables.exceeds) {
-      try {
-        entry.module = await WebAssembly.compile(tables.bytes as Uint8Array<ArrayBuffer>);
-      } catch (error) {
-        throw new InvalidRequestError('code', `invalid module: ${(error as Error).message}`);
-      }
-    }
-    this.#modules.set(key, entry, tables.bytes.length);
+    const prepared = await this.#prepare(run, source);
+    if ('status' in prepared) return prepared;
+    if (prepared.kind !== 'module') return this.#brokenWorker();
+    const entry = { ...prepared.module, key };
+    this.#modules.set(key, entry, entry.codeBytes);
     return entry;
   }
 
-  /**
-   * Runs what the host's compiler produced: the main module, the modules it links (a dynamic
-   * module's engine) and the result channel the host vouches for.
-   */
-  /** Compiles JS with the engine's own compiler, under the request's deadline, then runs it. */
-  async #executeJavaScript(
-    request: EngineRequest,
-    limits: Limits,
-    policy: Policy,
-    started: number,
-  ): Promise<ExecutionResult> {
-    if (!this.#compiler) {
+  async #runComponent(run: RunContext, bytes: Uint8Array, hash: string): Promise<ExecutionResult> {
+    if (run.request.entry)
+      throw new InvalidRequestError('entry', 'components run as wasi:cli/run commands; entry is not supported');
+    const key = moduleCacheKey(hash, run.capPages);
+    let component = this.#components.get(key);
+    if (!component) {
+      const prepared = await this.#prepare(run, { kind: 'component', bytes });
+      if ('status' in prepared) return prepared;
+      if (prepared.kind !== 'component') return this.#brokenWorker();
+      component = prepared.component;
+      this.#components.set(key, component, component.size);
+    }
+    const refused = refuseModule(component, run.ctx, {
+      module: 'component',
+      memory: `a core module's initial memory (${component.minPages} pages) is over the ${run.ctx.limits.memoryBytes}-byte cap`,
+    });
+    return refused ?? this.#runJob(run, planComponentRun(run.request, component, run.ctx));
+  }
+
+  /** JavaScript: compiled and prepared by a worker (or this thread's compiler), then run. */
+  async #runScript(run: RunContext): Promise<ExecutionResult> {
+    const { request } = run;
+    if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'JavaScript must be source text');
+    if (this.#compiler) return this.#compileHere(run, this.#compiler, request.code);
+    if (!this.#workerCompiler) {
       throw new InvalidRequestError('language', 'this wasm backend has no JavaScript compiler configured');
     }
-    if (typeof request.code !== 'string')
-      throw new InvalidRequestError('code', 'JavaScript must be source text');
+    const key = `js-${sha256(request.code)}:${run.capPages}`;
+    let script = this.#scripts.get(key);
+    if (!script || script.links.some((link) => !this.#links.has(link.key))) {
+      const prepared = await this.#prepare(run, {
+        kind: 'javascript',
+        source: request.code,
+        knownLinks: [...this.#links.keys()],
+      });
+      if ('status' in prepared) return prepared;
+      if (prepared.kind !== 'javascript') return this.#brokenWorker();
+      for (const link of prepared.links) {
+        if (link.prepared) this.#keepLink({ ...link.prepared, key: link.key });
+        else if (!this.#links.has(link.key)) return this.#brokenWorker();
+      }
+      const resultFd = this.#channels.fdFor(
+        this.#channels.registerChannel(prepared.bytesHash, prepared.engineHash, prepared.resultFd),
+        prepared.engineHash,
+      );
+      const linkNames = prepared.links.map((l) => l.name);
+      script = {
+        main: { ...prepared.main, key: moduleCacheKey(prepared.bytesHash, run.capPages, linkNames) },
+        links: prepared.links.map(({ name, key: linkKey }) => ({ name, key: linkKey })),
+        ...(resultFd !== undefined ? { resultFd } : {}),
+      };
+      this.#scripts.set(key, script, script.main.codeBytes + request.code.length);
+    }
+    const links = script.links.map(({ name, key: linkKey }) => ({ name, module: this.#links.get(linkKey)! }));
+    return this.#runLinked(run, script.main, links, script.resultFd);
+  }
+
+  /** A trusted in-thread compiler (library use): compile here, then run like the host's modules. */
+  async #compileHere(run: RunContext, compiler: Compiler, source: string): Promise<ExecutionResult> {
     let compiled: CompiledModule;
     try {
-      compiled = await this.#compiler.compile(request.code);
+      compiled = await compiler.compile(source);
     } catch (error) {
       if (!CompileError.isInstance(error)) throw error;
-      const result = emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
-      return this.#finish(result, performance.now() - started, started);
+      return emptyResult(this.name, 'error', { kind: 'SyntaxError', message: error.message });
     }
     const hash = this.#channels.register(compiled, this.#hash(compiled.bytes));
     const fd = this.#channels.fdFor(hash, compiled.engine.hash);
-    return this.#executeCompiled(
-      request,
-      {
-        bytes: compiled.bytes,
-        ...(compiled.imports ? { imports: compiled.imports } : {}),
-        ...(fd !== undefined ? { resultFd: fd } : {}),
-      },
-      limits,
-      policy,
-      started,
-    );
+    return this.#runCompiled(run, {
+      bytes: compiled.bytes,
+      ...(compiled.imports ? { imports: compiled.imports } : {}),
+      ...(fd !== undefined ? { resultFd: fd } : {}),
+    });
   }
 
-  async #executeCompiled(
-    request: EngineRequest,
-    compiled: PrecompiledModule,
-    limits: Limits,
-    policy: Policy,
-    started: number,
-  ): Promise<ExecutionResult> {
-    const compileStart = performance.now();
-    let result: ExecutionResult;
-    const capPages = Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES));
+  /**
+   * Runs what a trusted compiler produced: the main module, the modules it links (a dynamic
+   * module's engine) and the result channel vouched for.
+   */
+  async #runCompiled(run: RunContext, compiled: PrecompiledModule): Promise<ExecutionResult> {
     const linkNames = Object.keys(compiled.imports ?? {});
-    const main = await this.#compile(compiled.bytes, capPages, linkNames);
-    const links: LinkedModule[] = [];
-    let minPages = main.minPages;
+    const links: Array<{ name: string; module: CachedModule }> = [];
     for (const [name, bytes] of Object.entries(compiled.imports ?? {})) {
-      const entry = await this.#compile(bytes, capPages);
-      minPages = Math.max(minPages, entry.minPages);
-      links.push({
-        name,
-        key: entry.key,
-        module: entry.module,
-        wasiImports: entry.wasiImports,
-        hasStart: entry.hasStart,
-        ...(entry.memoryExport ? { memoryExport: entry.memoryExport } : {}),
-      });
+      const key = moduleCacheKey(this.#hash(bytes), run.capPages);
+      const link = this.#links.get(key) ?? (await this.#cachedModule(run, key, { kind: 'wasm', bytes }));
+      if (!('key' in link)) return link;
+      this.#keepLink(link);
+      links.push({ name, module: link });
     }
-    const compileMs = performance.now() - compileStart;
-    if (minPages > capPages) {
-      result = this.#limitResult({
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: minPages * PAGE_BYTES,
-        message: `the JavaScript engine needs ${minPages * PAGE_BYTES} bytes of memory to start; the cap is ${limits.memoryBytes}`,
-      });
-    } else {
-      const { compiled: _, ...plain } = request;
-      const vouched = compiled.resultFd !== undefined ? { resultFd: compiled.resultFd } : {};
-      const message = this.#message(
-        { ...plain, ...vouched, language: 'wasm', entry: undefined },
-        main,
-        limits,
-        policy,
-      );
-      if (links.length > 0) message.links = links;
-      const outcome = await this.#run(message, limits, started, request.signal);
-      result = this.#result(outcome, limits, message.fuel);
-    }
-    return this.#finish(result, compileMs, started);
+    const key = moduleCacheKey(this.#hash(compiled.bytes), run.capPages, linkNames);
+    const main = await this.#cachedModule(run, key, { kind: 'wasm', bytes: compiled.bytes, linkNames });
+    if (!('key' in main)) return main;
+    return this.#runLinked(run, main, links, compiled.resultFd);
   }
 
-  async #executeComponent(
-    bytes: Uint8Array,
-    request: ExecutionRequest,
-    limits: Limits,
-    policy: Policy,
-    capPages: number,
-    started: number,
-    compileStart: number,
+  async #runLinked(
+    run: RunContext,
+    main: CachedModule,
+    links: Array<{ name: string; module: CachedModule }>,
+    resultFd: number | undefined,
   ): Promise<ExecutionResult> {
-    if (request.entry)
-      throw new InvalidRequestError(
-        'entry',
-        'components run as wasi:cli/run commands; entry is not supported',
+    const minPages = Math.max(main.minPages, ...links.map((l) => l.module.minPages));
+    const refused = refuseModule(
+      {
+        minPages,
+        tableElements: Math.max(main.tableElements, ...links.map((l) => l.module.tableElements)),
+        missingImports: [...main.missingImports, ...links.flatMap((l) => l.module.missingImports)],
+      },
+      run.ctx,
+      {
+        module: 'module',
+        memory: `the JavaScript engine needs ${minPages * PAGE_BYTES} bytes of memory to start; the cap is ${run.ctx.limits.memoryBytes}`,
+      },
+    );
+    if (refused) return refused;
+    const { compiled: _, ...plain } = run.request;
+    const message = planModuleRun({ ...plain, language: 'wasm', entry: undefined }, main, run.ctx, resultFd);
+    if (links.length > 0) {
+      message.links = links.map(
+        ({ name, module }): LinkedModule => ({
+          name,
+          key: module.key,
+          ...(module.module ? { module: module.module } : {}),
+          wasiImports: module.wasiImports,
+          hasStart: module.hasStart,
+          ...(module.memoryExport ? { memoryExport: module.memoryExport } : {}),
+        }),
       );
-    const compiled = await this.#compileComponent(bytes, capPages);
-    const compileMs = performance.now() - compileStart;
-    let result: ExecutionResult;
-    if (compiled.minPages > capPages) {
-      result = this.#limitResult({
-        name: 'memoryBytes',
-        allowed: limits.memoryBytes,
-        used: compiled.minPages * PAGE_BYTES,
-        message: `a core module's initial memory (${compiled.minPages} pages) is over the ${limits.memoryBytes}-byte cap`,
-      });
-    } else if (compiled.tableElements > this.#maxTableElements) {
-      result = this.#tableResult(compiled.tableElements);
-    } else if (compiled.missingImports.length > 0) {
-      result = emptyResult(this.name, 'error', {
-        kind: 'link',
-        message: `the component imports ${compiled.missingImports.join(', ')}, which the sandbox does not provide (wasi:cli, io, clocks, random and an empty filesystem are available)`,
-      });
-    } else {
-      const message: Omit<ComponentMessage, 'id'> = {
-        component: true,
-        js: compiled.js,
-        jsHash: compiled.jsHash,
-        modules: compiled.modules,
-        ...this.#command(request, limits, policy),
-      };
-      const outcome = await this.#run(message, limits, started, request.signal);
-      result = this.#result(outcome, limits, message.fuel);
     }
-    return this.#finish(result, compileMs, started);
+    return this.#runJob(run, message);
   }
 
-  async #compileComponent(bytes: Uint8Array, capPages: number): Promise<CompiledComponent> {
-    const key = `${this.#hash(bytes)}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}`;
-    const cached = this.#components.get(key);
-    if (cached) return cached;
-    checkComponent(bytes);
-    const transpiled = await transpileComponent(bytes);
-    const compiled: CompiledComponent = {
-      js: transpiled.js,
-      jsHash: sha256(transpiled.js),
-      modules: {},
-      minPages: 0,
-      tableElements: 0,
-      missingImports: transpiled.missingImports,
+  /**
+   * Compiles JavaScript for storage (an app's `compile_to_wasm`) with the workers' compiler: the
+   * source is parsed in a worker thread, under `timeoutMs`, like a script that runs. Never throws
+   * for what the source does: a compile error, a deadline or a crash is the outcome's `kind`.
+   */
+  async compile(
+    source: string,
+    options: CompileOptions = {},
+    { timeoutMs, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<CompileOutcome> {
+    if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
+    if (!this.#workerCompiler) {
+      return { kind: 'failed', status: 'error', message: 'no JavaScript compiler is configured in this engine' };
+    }
+    const limits = resolveLimits(timeoutMs !== undefined ? { timeoutMs } : {}, this.#limits);
+    const run: RunContext = {
+      request: { language: 'javascript', code: source, ...(signal ? { signal } : {}) },
+      ctx: {
+        backend: this.name,
+        limits,
+        policy: resolvePolicy(),
+        fuel: 0,
+        maxTableElements: this.#maxTableElements,
+        fsLimits: this.#fsLimits,
+      },
+      started: performance.now(),
+      capPages: 1,
     };
-    let size = transpiled.js.length;
-    for (const [name, core] of Object.entries(transpiled.coreModules)) {
-      const instrumented = await validateAndInstrument(core, 'core module of the component');
-      const capped = capMemory(instrumented.bytes, readModuleInfo(instrumented.bytes), capPages);
-      const tables = this.#capTables(capped.bytes);
-      compiled.minPages = Math.max(compiled.minPages, capped.minPages);
-      compiled.tableElements = Math.max(compiled.tableElements, tables.initialElements);
-      if (capped.exceeds || tables.exceeds) continue;
-      compiled.modules[name] = await WebAssembly.compile(tables.bytes as Uint8Array<ArrayBuffer>);
-      size += tables.bytes.length;
+    let prepared: Prepared | ExecutionResult;
+    try {
+      prepared = await this.#prepare(run, { kind: 'compile', source, options });
+    } catch (error) {
+      return { kind: 'compile_error', message: error instanceof Error ? error.message : String(error) };
     }
-    this.#components.set(key, compiled, size);
-    return compiled;
+    if (!('status' in prepared)) {
+      return prepared.kind === 'compiled'
+        ? { kind: 'compiled', compiled: prepared.compiled }
+        : { kind: 'failed', status: 'error', message: this.#brokenWorker().error!.message };
+    }
+    const message = prepared.error?.message ?? prepared.status;
+    return prepared.error?.kind === 'SyntaxError'
+      ? { kind: 'compile_error', message }
+      : { kind: 'failed', status: prepared.status, message };
   }
 
-  #capTables(bytes: Uint8Array): CappedTables {
-    try {
-      return capTables(bytes, this.#maxTableElements);
-    } catch (error) {
-      if (WasmDecodeError.isInstance(error))
-        throw new InvalidRequestError('code', `malformed module: ${error.message}`);
-      throw error;
+  #keepLink(link: CachedModule): void {
+    if (this.#links.has(link.key)) return;
+    if (this.#links.size >= MAX_LINKS) this.#links.delete(this.#links.keys().next().value!);
+    this.#links.set(link.key, link);
+  }
+
+  /** Sends a prepare job to a worker with what is left of the deadline. */
+  async #prepare(run: RunContext, source: PrepareSource): Promise<Prepared | ExecutionResult> {
+    const outcome = await this.#job(run, {
+      prepare: source,
+      capPages: run.capPages,
+      maxTableElements: this.#maxTableElements,
+    });
+    if (outcome.kind !== 'reply') return this.#map(run, outcome);
+    const reply = outcome.reply as PrepareReply;
+    if ('prepared' in reply) return reply.prepared;
+    if ('invalid' in reply) throw new InvalidRequestError(reply.invalid.field, reply.invalid.message);
+    if ('compileError' in reply) return emptyResult(this.name, 'error', { kind: 'SyntaxError', message: reply.compileError });
+    if ('failed' in reply) return emptyResult(this.name, 'error', { kind: 'executor_error', message: reply.failed });
+    return this.#brokenWorker();
+  }
+
+  async #runJob(run: RunContext, message: DistributiveOmit<WorkerMessage, 'id'>): Promise<ExecutionResult> {
+    return this.#map(run, await this.#job(run, message));
+  }
+
+  /**
+   * Runs a job on the pool with what is left of the deadline, which started when the request
+   * arrived: parsing, instrumentation, compilation and the run spend one budget.
+   */
+  #job(run: RunContext, message: DistributiveOmit<WorkerMessage, 'id'>): Promise<PoolOutcome> {
+    const left = run.ctx.limits.timeoutMs - (performance.now() - run.started);
+    if (left <= 0) return Promise.resolve({ kind: 'timeout', elapsedMs: performance.now() - run.started });
+    return this.#pool.run(message, left, run.request.signal);
+  }
+
+  #map(run: RunContext, outcome: PoolOutcome): ExecutionResult {
+    return mapOutcome(outcome as PoolOutcome<RunReply>, {
+      backend: this.name,
+      limits: run.ctx.limits,
+      fuel: run.ctx.fuel,
+    });
+  }
+
+  #brokenWorker(): ExecutionResult {
+    return emptyResult(this.name, 'error', {
+      kind: 'executor_error',
+      message: 'a worker answered a job with the wrong kind of reply',
+    });
+  }
+
+  #moduleBytes(request: ExecutionRequest): Uint8Array {
+    const bytes = typeof request.code === 'string' ? decodeBase64(request.code) : request.code;
+    if (bytes.length > this.#maxModuleBytes) {
+      throw new InvalidRequestError('code', `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`);
     }
+    return bytes;
   }
 
   /** SHA-256 of module bytes, remembered per array: a linked engine is hashed once, not per run. */
@@ -526,102 +505,17 @@ export class WasmEngine implements Backend {
     return hash;
   }
 
-  #fuelBudget(limits: Limits): number {
-    return fuelBudget(limits, this.fuelPerSecond);
-  }
-
-  /**
-   * What every run gets, module or component: stdin (the request's, else its input as JSON, Javy's
-   * convention), argv, the request's env when the policy allows it, the console switch, the output
-   * cap and the fuel budget.
-   */
-  #command(request: ExecutionRequest, limits: Limits, policy: Policy) {
-    return {
-      stdin: new TextEncoder().encode(
-        request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
-      ),
-      args: ['main.wasm', ...(request.args ?? [])],
-      env: policy.allowEnv ? { ...request.env } : {},
-      allowConsole: policy.allowConsole,
-      maxOutputBytes: limits.maxOutputBytes,
-      fuel: this.#fuelBudget(limits),
-    };
-  }
-
-  #message(
-    request: EngineRequest,
-    compiled: CompiledEntry,
-    limits: Limits,
-    policy: Policy,
-  ): Omit<RunMessage, 'id'> {
-    const message: Omit<RunMessage, 'id'> = {
-      module: compiled.module,
-      moduleKey: compiled.key,
-      hasStart: compiled.hasStart,
-      wasiImports: compiled.wasiImports,
-      ...this.#command(request, limits, policy),
-      deterministic: policy.deterministic,
-      memoryCapBytes: limits.memoryBytes,
-    };
-    if (compiled.importedMemory) message.importedMemory = compiled.importedMemory;
-    if (compiled.memoryExport) message.memoryExport = compiled.memoryExport;
-    // A result channel only where the host vouches for it (bytes its compiler produced); a
-    // `memory-mcp:result-fd` section in the module itself is never read.
-    const fd = request.compiled?.resultFd ?? request.resultFd ?? this.#channels.fdFor(compiled.bytesHash);
-    if (fd !== undefined) {
-      message.resultFd = fd;
-      message.maxResultBytes = limits.maxOutputBytes + RESULT_ENVELOPE_BYTES;
-    }
-    if (policy.allowFilesystem) {
-      message.files = { ...request.files };
-      message.fsLimits = { ...this.#fsLimits, maxReturnedBytes: limits.maxOutputBytes };
-    }
-    if (request.entry) {
-      const type = exportedFuncType(compiled.info, request.entry);
-      if (!type)
-        throw new InvalidRequestError('entry', `the module exports no function named '${request.entry}'`);
-      message.entry = request.entry;
-      message.entryArgs = entryArgs(request.input, type);
-      message.entryResults = type.results;
-    } else if (!exportedFuncType(compiled.info, '_start')) {
-      throw new InvalidRequestError(
-        'entry',
-        `the module exports no _start; name an exported function in 'entry'`,
-      );
-    }
-    return message;
-  }
-
-  #result(outcome: PoolOutcome, limits: Limits, fuel: number): ExecutionResult {
-    return mapOutcome(outcome, { backend: this.name, limits, fuel });
-  }
-
-  /** Tables are not a `Limits` field: the status is memory_limit, the message names the table cap. */
-  #tableResult(elements: number): ExecutionResult {
-    return emptyResult(this.name, 'memory_limit', {
-      kind: 'memory_limit',
-      message: `the module's tables ask for ${elements} elements at instantiation; the table cap (maxTableElements) is ${this.#maxTableElements}`,
-    });
-  }
-
-  #limitResult(exceeded: Parameters<typeof limitExceeded>[0]): ExecutionResult {
-    return limitResult(this.name, exceeded);
-  }
-
-  /** Stamps the timing (compile, run, total) and counts the execution. */
-  #finish(result: ExecutionResult, compileMs: number, started: number): ExecutionResult {
+  /** Stamps the timing (prepare, run, total) and counts the execution. */
+  #finish(result: ExecutionResult, started: number): ExecutionResult {
+    const totalMs = performance.now() - started;
     result.timing = {
       queuedMs: 0,
-      compileMs,
+      compileMs: Math.max(0, totalMs - result.timing.runMs),
       runMs: result.timing.runMs,
-      totalMs: performance.now() - started,
+      totalMs,
     };
-    this.#record(result);
-    return result;
-  }
-
-  #record(result: ExecutionResult): void {
     this.#metrics.record(result, result.timing.runMs);
+    return result;
   }
 
   stats(): WasmEngineStats {
@@ -663,17 +557,12 @@ export class WasmEngine implements Backend {
   /** Runs `(module (func (export "_start")))`; undefined when it ran, else why not. */
   async #probe(): Promise<string | undefined> {
     try {
-      const compiled = await this.#compile(TRIVIAL_MODULE, 1);
-      const limits = resolveLimits({ timeoutMs: PROBE_TIMEOUT_MS }, this.#limits);
-      const message = this.#message(
-        { language: 'wasm', code: TRIVIAL_MODULE },
-        compiled,
-        limits,
-        resolvePolicy(),
-      );
-      const outcome = await this.#pool.run(message, PROBE_TIMEOUT_MS);
-      if (outcome.kind !== 'reply') return outcome.kind === 'crashed' ? outcome.message : outcome.kind;
-      return outcome.reply.outcome === 'ok' ? undefined : `it ended as ${outcome.reply.outcome}`;
+      const result = await this.execute({
+        language: 'wasm',
+        code: TRIVIAL_MODULE,
+        limits: { timeoutMs: PROBE_TIMEOUT_MS },
+      });
+      return result.status === 'ok' ? undefined : `it ended as ${result.status}: ${result.error?.message ?? ''}`;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
@@ -688,6 +577,21 @@ export class WasmEngine implements Backend {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** How a compile for storage ended. */
+export type CompileOutcome =
+  | { kind: 'compiled'; compiled: CompiledModule }
+  /** The source does not compile: the compiler's message. */
+  | { kind: 'compile_error'; message: string }
+  /** A deadline, a cancellation, a crash or a missing compiler, with the status a run would get. */
+  | { kind: 'failed'; status: ExecutionResult['status']; message: string };
+
+interface RunContext {
+  request: EngineRequest;
+  ctx: PlanContext;
+  started: number;
+  capPages: number;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,5 +1,7 @@
 import type { ExecutionResult } from '@memory-mcp/sandbox-core';
-import type { ExecutorInit, ExecutorStats, WireRequest } from './executor-protocol.js';
+import type { CompileOptions } from '@memory-mcp/sandbox-core';
+import type { CompileOutcome } from '../engine/wasm-engine.js';
+import type { ExecutorInit, ExecutorStats, HostMessage, WireRequest } from './executor-protocol.js';
 import { FrameReader, frameWrites } from './frame-codec.js';
 import { parseExecutorMessage } from './parse-executor-message.js';
 import type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
@@ -11,7 +13,9 @@ export type ConnectionOutcome =
   /** The executor died or broke the protocol while this request was in flight. */
   | { kind: 'lost'; message: string; signal: string | null }
   /** The host's backstop fired: the executor did not answer by the deadline plus the grace. */
-  | { kind: 'timeout'; elapsedMs: number };
+  | { kind: 'timeout'; elapsedMs: number }
+  /** How a compile for storage ended. */
+  | { kind: 'compiled'; outcome: CompileOutcome };
 
 interface InFlight {
   resolve: (outcome: ConnectionOutcome) => void;
@@ -100,6 +104,23 @@ export class ExecutorConnection {
   }
 
   run(request: WireRequest, backstopMs: number): { id: number; outcome: Promise<ConnectionOutcome> } {
+    return this.#ask((id) => ({ type: 'run', id, request }), backstopMs);
+  }
+
+  /** Compiles JavaScript for storage in the executor, within `timeoutMs`. */
+  compile(
+    source: string,
+    options: CompileOptions | undefined,
+    timeoutMs: number,
+    backstopMs: number,
+  ): { id: number; outcome: Promise<ConnectionOutcome> } {
+    return this.#ask(
+      (id) => ({ type: 'compile', id, source, ...(options ? { options } : {}), timeoutMs }),
+      backstopMs,
+    );
+  }
+
+  #ask(message: (id: number) => HostMessage, backstopMs: number): { id: number; outcome: Promise<ConnectionOutcome> } {
     const id = this.#nextId++;
     if (this.#dead) {
       return { id, outcome: Promise.resolve({ kind: 'lost', message: this.#deathMessage, signal: null }) };
@@ -109,7 +130,7 @@ export class ExecutorConnection {
       this.#inFlight.set(id, entry);
       if (this.#ready) this.#arm(id, entry);
     });
-    this.#send({ type: 'run', id, request });
+    this.#send(message(id));
     return { id, outcome };
   }
 
@@ -167,6 +188,7 @@ export class ExecutorConnection {
       // Only a run that ended ok proves the executor can run a module.
       if (message.type === 'result' && message.result.status === 'ok') this.lastAnswerAt = performance.now();
       if (message.type === 'result') this.#settle(message.id, { kind: 'result', result: message.result });
+      else if (message.type === 'compiled') this.#settle(message.id, { kind: 'compiled', outcome: message.outcome });
       else if (message.type === 'invalid') {
         this.#settle(message.id, { kind: 'invalid', field: message.field, message: message.message });
       } else this.#settle(message.id, { kind: 'failed', message: message.message });

@@ -2,11 +2,11 @@
 // instrumentation, memory and table capping, compilation, component transpiling and its glue,
 // instantiation and the run) happens here, in worker threads, never in the host. It speaks only
 // frames on stdin/stdout; anything else that would reach stdout is sent to stderr instead.
-import { type Compiler, InvalidRequestError } from '@memory-mcp/sandbox-core';
-import { preloadTranspiler } from '../component/transpile-component.js';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { WasmEngine } from '../engine/wasm-engine.js';
 import {
-  type ExecutorCompiler,
   type ExecutorInit,
   type ExecutorMessage,
   type ExecutorStats,
@@ -14,6 +14,28 @@ import {
   MAX_HOST_FRAME_BYTES,
 } from './executor-protocol.js';
 import { FrameReader, frameWrites } from './frame-codec.js';
+import { EXECUTOR_NICENESS } from './spawn-executor.js';
+
+// Untrusted work yields the CPU to the server that talks to clients. Niceness is per thread on
+// Linux: every thread that exists now (V8's compiler threads included) is lowered, and the worker
+// threads started later inherit it. Raising niceness needs no privilege, in or out of a jail.
+lowerPriority();
+
+function lowerPriority(): void {
+  let threads: string[] = [];
+  try {
+    threads = readdirSync('/proc/self/task');
+  } catch {
+    // No /proc (not Linux): the main thread alone, below.
+  }
+  for (const id of threads.length > 0 ? threads.map(Number) : [0]) {
+    try {
+      setPriority(id, EXECUTOR_NICENESS);
+    } catch {
+      // A thread that ended meanwhile, or a platform without priorities.
+    }
+  }
+}
 
 const channel = process.stdout.write.bind(process.stdout);
 // Nothing but frames may reach the channel: stray writes (a library's console.log) go to stderr.
@@ -46,32 +68,11 @@ function stats(): ExecutorStats {
   };
 }
 
-/** Why the configured compiler could not be loaded, if it could not. */
-let compilerFailure: string | undefined;
-
-async function loadCompiler(spec: ExecutorCompiler): Promise<Compiler | undefined> {
-  try {
-    const module = (await import(spec.module)) as Record<string, unknown>;
-    const name = spec.exportName ?? 'createCompiler';
-    const factory = module[name];
-    if (typeof factory !== 'function') throw new Error(`${spec.module} has no export ${name}`);
-    return (factory as (options?: unknown) => Compiler)(spec.options);
-  } catch (error) {
-    compilerFailure = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`executor: cannot load the compiler: ${compilerFailure}\n`);
-    return undefined;
-  }
-}
-
 function init(message: ExecutorInit): void {
-  warm = (message.compiler ? loadCompiler(message.compiler) : Promise.resolve(undefined)).then((compiler) =>
-    start(message, compiler),
-  );
-}
-
-function start(message: ExecutorInit, compiler: Compiler | undefined): Promise<void> {
   engine = new WasmEngine({
-    ...(compiler ? { compiler } : {}),
+    // Each worker thread loads the compiler: scripts are compiled under their deadline, off the
+    // thread that answers the host.
+    ...(message.compiler ? { workerCompiler: message.compiler } : {}),
     maxConcurrency: message.maxConcurrency,
     warmWorkers: message.warmWorkers,
     limits: message.limits,
@@ -82,32 +83,22 @@ function start(message: ExecutorInit, compiler: Compiler | undefined): Promise<v
     ...(message.cacheBytes !== undefined ? { cacheBytes: message.cacheBytes } : {}),
     ...(message.workerUrl ? { workerUrl: new URL(message.workerUrl) } : {}),
   });
-  // Warm up before saying ready, so no request's deadline pays for loading the WAT parser or
-  // booting the first worker; the host starts its deadlines at this message.
-  const started = engine;
-  return Promise.all([
-    started.execute({ language: 'wat', code: '(module (func (export "_start")))' }),
-    preloadTranspiler(),
-  ])
+  // Warm up before saying ready, so no request's deadline pays for booting the first worker and
+  // loading its WAT parser; the host starts its deadlines at this message.
+  warm = engine
+    .execute({ language: 'wat', code: '(module (func (export "_start")))' })
     .then(
       () => undefined,
       () => undefined,
     )
-    .then(() => {
-      send({ type: 'ready' });
-    });
+    .then(() => send({ type: 'ready' }));
 }
 
 function run(id: number, request: HostMessage & { type: 'run' }): void {
   const controller = new AbortController();
   running.set(id, controller);
   warm
-    .then(() => {
-      if (request.request.language === 'javascript' && compilerFailure) {
-        throw new Error(`the executor could not load its JavaScript compiler: ${compilerFailure}`);
-      }
-      return engine!.execute({ ...request.request, signal: controller.signal });
-    })
+    .then(() => engine!.execute({ ...request.request, signal: controller.signal }))
     .then(
       (result) => {
         running.delete(id);
@@ -131,6 +122,23 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
     );
 }
 
+function compile(message: HostMessage & { type: 'compile' }): void {
+  const { id, source, options, timeoutMs } = message;
+  const controller = new AbortController();
+  running.set(id, controller);
+  warm
+    .then(() => engine!.compile(source, options, { timeoutMs, signal: controller.signal }))
+    .catch((error: unknown) => ({
+      kind: 'failed' as const,
+      status: 'error' as const,
+      message: error instanceof Error ? error.message : String(error),
+    }))
+    .then((outcome) => {
+      running.delete(id);
+      send({ type: 'compiled', id, outcome, stats: stats() });
+    });
+}
+
 process.stdin.on('data', (chunk: Buffer) => {
   for (const event of reader.push(chunk)) {
     if (event.kind === 'error') {
@@ -140,6 +148,7 @@ process.stdin.on('data', (chunk: Buffer) => {
     const message = event.message as HostMessage;
     if (message.type === 'init') init(message);
     else if (message.type === 'run') run(message.id, message);
+    else if (message.type === 'compile') compile(message);
     else if (message.type === 'cancel') running.get(message.id)?.abort();
   }
 });

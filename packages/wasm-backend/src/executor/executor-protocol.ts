@@ -1,5 +1,5 @@
-import type { ExecutionResult, Limits } from '@memory-mcp/sandbox-core';
-import type { EngineRequest, WasmEngineStats } from '../engine/wasm-engine.js';
+import type { CompileOptions, ExecutionResult, Limits } from '@memory-mcp/sandbox-core';
+import type { CompileOutcome, EngineRequest, WasmEngineStats } from '../engine/wasm-engine.js';
 import type { FsLimits } from '../wasi/memory-fs.js';
 
 /** Engine settings the host sends once, first thing, to each executor. */
@@ -38,6 +38,8 @@ export type WireRequest = Omit<EngineRequest, 'signal'>;
 export type HostMessage =
   | ExecutorInit
   | { type: 'run'; id: number; request: WireRequest }
+  /** Compile JavaScript for storage, in a worker, within `timeoutMs`. */
+  | { type: 'compile'; id: number; source: string; options?: CompileOptions; timeoutMs: number }
   | { type: 'cancel'; id: number };
 
 /** Counters of the executor's engine, sent with every answer. */
@@ -60,7 +62,9 @@ export type ExecutorMessage =
   /** The request was bad (an `InvalidRequestError` in the engine): the host throws it. */
   | { type: 'invalid'; id: number; field: string; message: string; stats: ExecutorStats }
   /** The engine failed in a way that is not the request's fault. */
-  | { type: 'failed'; id: number; message: string; stats: ExecutorStats };
+  | { type: 'failed'; id: number; message: string; stats: ExecutorStats }
+  /** How a `compile` ended. */
+  | { type: 'compiled'; id: number; outcome: CompileOutcome; stats: ExecutorStats };
 
 /** Largest frame the executor accepts from the host (a module is at most `maxModuleBytes`). */
 export const MAX_HOST_FRAME_BYTES = 512 * 1024 * 1024;

@@ -1,10 +1,13 @@
 import {
+  type CompiledModule,
   EXECUTION_STATUSES,
   type ExecutionError,
   type ExecutionResult,
   type ExecutionStatus,
   type Limits,
 } from '@memory-mcp/sandbox-core';
+import type { CompileOutcome } from '../engine/wasm-engine.js';
+import { sha256 } from '../result-channel/result-channel-registry.js';
 import type { ExecutorMessage, ExecutorStats } from './executor-protocol.js';
 
 /**
@@ -37,7 +40,50 @@ export function parseExecutorMessage(raw: unknown): ExecutorMessage | undefined 
     const result = parseResult(raw.result);
     return result ? { type: 'result', id, result, stats } : undefined;
   }
+  if (raw.type === 'compiled') {
+    const outcome = parseCompileOutcome(raw.outcome);
+    return outcome ? { type: 'compiled', id, outcome, stats } : undefined;
+  }
   return undefined;
+}
+
+/** A compile's outcome, rebuilt from plain values; the host rehashes the bytes itself. */
+function parseCompileOutcome(raw: unknown): CompileOutcome | undefined {
+  if (!isObject(raw)) return undefined;
+  if (raw.kind === 'compile_error') {
+    return typeof raw.message === 'string' ? { kind: 'compile_error', message: raw.message.slice(0, 4096) } : undefined;
+  }
+  if (raw.kind === 'failed') {
+    if (typeof raw.message !== 'string' || !EXECUTION_STATUSES.includes(raw.status as ExecutionStatus)) return undefined;
+    return { kind: 'failed', status: raw.status as ExecutionStatus, message: raw.message.slice(0, 4096) };
+  }
+  if (raw.kind !== 'compiled' || !isObject(raw.compiled)) return undefined;
+  const c = raw.compiled;
+  if (!(c.bytes instanceof Uint8Array) || (c.mode !== 'static' && c.mode !== 'dynamic')) return undefined;
+  const engine = isObject(c.engine) ? c.engine : undefined;
+  if (!engine || !['name', 'version', 'hash'].every((k) => typeof engine[k] === 'string' && (engine[k] as string).length <= 200)) {
+    return undefined;
+  }
+  if (!isDuration(c.compileMs)) return undefined;
+  const compiled: CompiledModule = {
+    bytes: c.bytes,
+    hash: sha256(c.bytes),
+    mode: c.mode,
+    engine: { name: engine.name as string, version: engine.version as string, hash: engine.hash as string },
+    compileMs: c.compileMs as number,
+  };
+  if (c.imports !== undefined) {
+    if (!isObject(c.imports)) return undefined;
+    const entries = Object.entries(c.imports);
+    if (!entries.every(([name, bytes]) => name.length <= 200 && bytes instanceof Uint8Array)) return undefined;
+    compiled.imports = Object.fromEntries(entries) as Record<string, Uint8Array>;
+  }
+  if (c.resultChannel !== undefined) {
+    const fd = isObject(c.resultChannel) ? c.resultChannel.fd : undefined;
+    if (!Number.isSafeInteger(fd)) return undefined;
+    compiled.resultChannel = { fd: fd as number };
+  }
+  return { kind: 'compiled', compiled };
 }
 
 const STAT_KEYS = [
@@ -107,12 +153,10 @@ function parseResult(raw: unknown): ExecutionResult | undefined {
   }
   if (raw.files !== undefined) {
     if (!isObject(raw.files)) return undefined;
-    const files: Record<string, Uint8Array> = {};
-    for (const [path, data] of Object.entries(raw.files)) {
-      if (!(data instanceof Uint8Array)) return undefined;
-      files[path] = data;
-    }
-    result.files = files;
+    const entries = Object.entries(raw.files);
+    if (!entries.every(([, data]) => data instanceof Uint8Array)) return undefined;
+    // Own properties only: a path named `__proto__` stays a path, never a prototype.
+    result.files = Object.fromEntries(entries) as Record<string, Uint8Array>;
   }
   return result;
 }

@@ -1,24 +1,52 @@
 // Runs inside a worker thread: instantiates one module per message with a fresh WASI host, runs it,
 // and answers with the outcome. The wasm code can reach nothing but the imports built here.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Compiler } from '@memory-mcp/sandbox-core';
 import { runComponent } from '../component/run-component.js';
 import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-instrumenter.js';
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
 import { memoryNearCap } from './memory-near-cap.js';
+import { runPrepareJob } from './prepare-job.js';
 import {
   type LinkedModule,
   type RunMessage,
   type RunReply,
   WORKER_MODULE_CACHE,
   type WorkerMessage,
+  type WorkerSetup,
 } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('wasm-worker must run in a worker thread');
 const port = parentPort;
 
+const setup = (workerData ?? {}) as WorkerSetup;
+let compiler: Promise<Compiler> | undefined;
+
+/** Loads the configured compiler once per worker; its failure is every JavaScript job's failure. */
+function loadCompiler(): Promise<Compiler> {
+  compiler ??= (async () => {
+    const spec = setup.compiler;
+    if (!spec) throw new Error('no JavaScript compiler is configured in this executor');
+    const module = (await import(spec.module)) as Record<string, unknown>;
+    const name = spec.exportName ?? 'createCompiler';
+    const factory = module[name];
+    if (typeof factory !== 'function') throw new Error(`${spec.module} has no export ${name}`);
+    return (factory as (options?: unknown) => Compiler)(spec.options);
+  })().catch((error: unknown) => {
+    throw new Error(
+      `the executor could not load its JavaScript compiler: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  return compiler;
+}
+
 port.on('message', (message: WorkerMessage) => {
+  if ('prepare' in message) {
+    void runPrepareJob(message, loadCompiler).then((reply) => port.postMessage(reply));
+    return;
+  }
   if ('component' in message) {
     const started = performance.now();
     void runComponent(message).then(
@@ -280,5 +308,7 @@ function toJson(value: unknown): unknown {
   return value;
 }
 
-// Last thing at load: the pool starts no deadline on this worker before it can run.
+// Last thing at load: the pool starts no deadline on this worker before it can run. The compiler
+// loads meanwhile, so the first script's deadline does not pay for it.
+if (setup.compiler) void loadCompiler().catch(() => {});
 port.postMessage({ ready: true });

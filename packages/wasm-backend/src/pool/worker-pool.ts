@@ -2,15 +2,21 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@memory-mcp/sandbox-core';
-import { type RunReply, WORKER_MODULE_CACHE, type WorkerMessage } from './worker-protocol.js';
+import {
+  WORKER_MODULE_CACHE,
+  type WorkerMessage,
+  type WorkerReply,
+  type WorkerSetup,
+} from './worker-protocol.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export type PoolOutcome =
-  | { kind: 'reply'; reply: RunReply }
+export type PoolOutcome<Reply = WorkerReply> =
+  | { kind: 'reply'; reply: Reply }
   | { kind: 'timeout'; elapsedMs: number }
   | { kind: 'cancelled' }
-  | { kind: 'crashed'; message: string };
+  /** The worker died; `outOfMemory` when V8 stopped it at its heap limit. */
+  | { kind: 'crashed'; message: string; outOfMemory?: boolean };
 
 export interface WorkerPoolOptions {
   /** Most workers alive at once. */
@@ -19,6 +25,8 @@ export interface WorkerPoolOptions {
   warm?: number;
   /** Override the worker script (tests, bundlers). */
   workerUrl?: URL;
+  /** Handed to every worker (plain data): the JavaScript compiler it loads. */
+  setup?: WorkerSetup;
 }
 
 interface Slot {
@@ -71,6 +79,7 @@ function defaultWorkerUrl(): URL {
 export class WorkerPool {
   readonly size: number;
   readonly #url: URL;
+  readonly #setup: WorkerSetup;
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -83,6 +92,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     this.size = Math.max(1, options.size);
     this.#url = options.workerUrl ?? defaultWorkerUrl();
+    this.#setup = options.setup ?? {};
     for (let i = 0; i < Math.min(this.size, options.warm ?? 1); i++) this.#spawn();
   }
 
@@ -122,11 +132,12 @@ export class WorkerPool {
   #spawn(): Slot {
     const worker = new Worker(this.#url, {
       resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
+      workerData: this.#setup,
       stdout: false,
       stderr: false,
     });
     const slot: Slot = { worker, retiring: false, ready: false, idleSince: 0, knownLinks: new Set() };
-    worker.on('message', (reply: RunReply | { ready: true }) => {
+    worker.on('message', (reply: WorkerReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
         // An idle worker must not keep the process alive; a booting or busy one does.
@@ -134,7 +145,13 @@ export class WorkerPool {
         this.#dispatch();
       } else this.#onReply(slot, reply);
     });
-    worker.on('error', (error) => this.#onCrash(slot, `worker error: ${error.message}`));
+    worker.on('error', (error) =>
+      this.#onCrash(
+        slot,
+        `worker error: ${error.message}`,
+        (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY',
+      ),
+    );
     worker.on('exit', (code) => this.#onCrash(slot, `worker exited with code ${code}`));
     this.#slots.add(slot);
     return slot;
@@ -186,7 +203,7 @@ export class WorkerPool {
     slot.worker.postMessage({ ...message, id: this.#nextId++ });
   }
 
-  #onReply(slot: Slot, reply: RunReply): void {
+  #onReply(slot: Slot, reply: WorkerReply): void {
     if (!slot.job || slot.retiring) return;
     this.lastAnswerAt = performance.now();
     this.#finish(slot, { kind: 'reply', reply });
@@ -232,11 +249,11 @@ export class WorkerPool {
     }
   }
 
-  #onCrash(slot: Slot, message: string): void {
+  #onCrash(slot: Slot, message: string, outOfMemory = false): void {
     if (slot.retiring || !this.#slots.has(slot)) return;
     this.#slots.delete(slot);
     this.crashes++;
-    this.#finish(slot, { kind: 'crashed', message });
+    this.#finish(slot, { kind: 'crashed', message, ...(outOfMemory ? { outOfMemory } : {}) });
     if (!this.#closed) this.#dispatch();
   }
 

@@ -1,5 +1,8 @@
+import type { CompiledModule, CompileOptions } from '@memory-mcp/sandbox-core';
 import type { ValType } from '@memory-mcp/wasm-binary';
+import type { PreparedComponent } from '../component/component-pipeline.js';
 import type { ComponentRun } from '../component/run-component.js';
+import type { PreparedModule } from '../engine/module-pipeline.js';
 import type { FsLimits } from '../wasi/memory-fs.js';
 
 /**
@@ -94,4 +97,63 @@ export interface ComponentMessage extends ComponentRun {
   component: true;
 }
 
-export type WorkerMessage = RunMessage | ComponentMessage;
+/**
+ * What a worker prepares before a run: every step that reads untrusted bytes or source (WAT
+ * parsing, JavaScript compiling, component transpiling, validation, fuel, caps, compilation) runs in
+ * a worker under the request's deadline, never on the thread that talks to the host.
+ */
+export type PrepareSource =
+  | { kind: 'wasm'; bytes: Uint8Array; linkNames?: string[] }
+  | { kind: 'wat'; text: string }
+  | { kind: 'component'; bytes: Uint8Array }
+  /** `knownLinks`: cache keys of linked modules the engine holds already (not sent back). */
+  | { kind: 'javascript'; source: string; knownLinks: string[] }
+  /** Compile only, for storage (`compile_to_wasm`): the compiler's module comes back as it is. */
+  | { kind: 'compile'; source: string; options?: CompileOptions };
+
+export interface PrepareMessage {
+  id: number;
+  prepare: PrepareSource;
+  capPages: number;
+  maxTableElements: number;
+}
+
+/** A linked module a JavaScript job needs, prepared unless the engine holds its key already. */
+export interface PreparedLink {
+  name: string;
+  key: string;
+  prepared?: PreparedModule;
+}
+
+export type Prepared =
+  | { kind: 'module'; module: PreparedModule }
+  | { kind: 'compiled'; compiled: CompiledModule }
+  | { kind: 'component'; component: PreparedComponent }
+  | {
+      kind: 'javascript';
+      main: PreparedModule;
+      /** SHA-256 of the compiled main module's bytes. */
+      bytesHash: string;
+      engineHash: string;
+      /** The result channel the compiler declared for the module it produced. */
+      resultFd?: number;
+      links: PreparedLink[];
+    };
+
+export type PrepareReply = { id: number } & (
+  | { prepared: Prepared }
+  /** The request's fault: an `InvalidRequestError` on `field`. */
+  | { invalid: { field: string; message: string } }
+  /** The JavaScript did not compile (a `CompileError`): the run's SyntaxError. */
+  | { compileError: string }
+  /** The worker could not do the job for a reason that is not the request's. */
+  | { failed: string }
+);
+
+/** What the pool hands every worker at start (plain data): the JavaScript compiler it loads. */
+export interface WorkerSetup {
+  compiler?: { module: string; exportName?: string; options?: Record<string, unknown> };
+}
+
+export type WorkerMessage = RunMessage | ComponentMessage | PrepareMessage;
+export type WorkerReply = RunReply | PrepareReply;

@@ -29,12 +29,19 @@ export class ResultChannelRegistry {
 
   /** Records a module the compiler returned. Returns the SHA-256 of its bytes. */
   register(compiled: CompiledModule, bytesHash = sha256(compiled.bytes)): string {
-    const fd = compiled.resultChannel?.fd;
+    return this.registerChannel(bytesHash, compiled.engine.hash, compiled.resultChannel?.fd);
+  }
+
+  /**
+   * Records the channel a compiler declared for the module with this hash (compiled in a worker of
+   * this process, so only the hash and the descriptor cross). Returns `bytesHash`.
+   */
+  registerChannel(bytesHash: string, engineHash: string, fd: number | undefined): string {
     if (fd === undefined || !Number.isInteger(fd) || fd < FIRST_CHANNEL_FD || fd > 0x7fff_ffff) {
       return bytesHash;
     }
     this.#entries.delete(bytesHash);
-    this.#entries.set(bytesHash, { engineHash: compiled.engine.hash, fd });
+    this.#entries.set(bytesHash, { engineHash, fd });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
