@@ -84,6 +84,16 @@ describe('memory-mcp over stdio', () => {
     expect(routed).toMatchObject({ status: 'ok', backend: 'wasm', value: [1, 4, 9] });
     expect((routed.route as { reason: string }).reason).toMatch(/heuristic: small pure/);
     expect(routed.fuelUsed).toBeGreaterThan(0);
+    // memoryPeakBytes is the JavaScript engine's memory (the module it links), so it grows with
+    // what the script allocates.
+    const big = await exec(client, {
+      code: 'return new Uint8Array(24 * 1024 * 1024).length;',
+      backend: 'wasm',
+    });
+    expect(big).toMatchObject({ status: 'ok', backend: 'wasm', value: 24 * 1024 * 1024 });
+    expect(big.memoryPeakBytes).toBeGreaterThanOrEqual(24 * 1024 * 1024);
+    expect(routed.memoryPeakBytes).toBeGreaterThan(0);
+    expect(routed.memoryPeakBytes).toBeLessThan(24 * 1024 * 1024);
     const compiled = await call('compile_to_wasm', { code: 'console.log("stored"); return "by id";' });
     expect(compiled.module_id).toMatch(/^[0-9a-f]{64}$/);
     expect(compiled.size).toBeGreaterThan(100_000);

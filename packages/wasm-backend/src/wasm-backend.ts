@@ -394,6 +394,16 @@ export class WasmBackend implements Backend {
       case 'failed':
         return emptyResult(this.name, 'error', { kind: 'executor_error', message: outcome.message });
       case 'lost':
+        // The executor ran out of memory: every run it held ends as memory_limit, and the message
+        // says the run shared the executor with others (any of them may have been the cause).
+        if (outcome.outOfMemory) {
+          const { status, error } = limitExceeded({
+            name: 'memoryBytes',
+            allowed: limits.memoryBytes,
+            message: `the executor running this and ${Math.max(0, (outcome.heldRuns ?? 1) - 1)} other run(s) ran out of memory and was replaced: ${outcome.message}`,
+          });
+          return emptyResult(this.name, status, error);
+        }
         return emptyResult(this.name, 'error', {
           kind: 'executor_crash',
           message: `${outcome.message}; a fresh executor has taken over`,
@@ -576,7 +586,11 @@ export class WasmBackend implements Backend {
   ): Promise<CompileOutcome> {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
     if (!this.#init.compiler) {
-      return { kind: 'failed', status: 'error', message: 'this wasm backend has no executorCompiler configured' };
+      return {
+        kind: 'failed',
+        status: 'error',
+        message: 'this wasm backend has no executorCompiler configured',
+      };
     }
     const connection = this.#pick(sha256(source)) ?? (await this.#wait(sha256(source), undefined));
     if (!connection) return { kind: 'failed', status: 'cancelled', message: 'the wasm backend was closed' };
@@ -586,11 +600,16 @@ export class WasmBackend implements Backend {
       if (answer.kind === 'compiled') {
         const { compiled } = answer.outcome.kind === 'compiled' ? answer.outcome : { compiled: undefined };
         if (compiled && compiled.bytes.length > this.#maxModuleBytes) {
-          return { kind: 'failed', status: 'error', message: `the compiled module is over ${this.#maxModuleBytes} bytes` };
+          return {
+            kind: 'failed',
+            status: 'error',
+            message: `the compiled module is over ${this.#maxModuleBytes} bytes`,
+          };
         }
         return answer.outcome;
       }
-      if (answer.kind === 'timeout') return { kind: 'failed', status: 'timeout', message: 'the executor did not answer' };
+      if (answer.kind === 'timeout')
+        return { kind: 'failed', status: 'timeout', message: 'the executor did not answer' };
       return { kind: 'failed', status: 'error', message: 'message' in answer ? answer.message : answer.kind };
     } finally {
       this.#drain();

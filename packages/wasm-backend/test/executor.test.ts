@@ -90,7 +90,11 @@ describe('executor processes', () => {
       // happens in a worker thread, never on the thread that answers the host.
       const recycled = backend.stats().recycledWorkers;
       const [late, beside] = await Promise.all([
-        backend.execute({ language: 'wasm', code: bigModule(12 * 1024 * 1024, 1), limits: { timeoutMs: 50 } }),
+        backend.execute({
+          language: 'wasm',
+          code: bigModule(12 * 1024 * 1024, 1),
+          limits: { timeoutMs: 50 },
+        }),
         backend.execute({ language: 'wat', code: SLEEPER, limits: { timeoutMs: 60_000 } }),
       ]);
       expect(late.status).toBe('timeout');
@@ -105,6 +109,35 @@ describe('executor processes', () => {
       await backend.close();
     }
   }, 240_000);
+
+  it('an executor that runs out of memory ends its runs as memory_limit, and a fresh one takes over', async () => {
+    // A 16 MiB executor heap cannot carry a 12 MiB output back: V8 aborts the executor (heap
+    // exhaustion is fatal to a process). Its run is memory_limit, not a generic error.
+    const backend = new WasmBackend({ executors: 1, executorHeapMb: 16 });
+    const loud = `(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 200)
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 64))
+        (i32.store (i32.const 4) (i32.const ${12 * 1024 * 1024}))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))`;
+    try {
+      await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+      const result = await backend.execute({
+        language: 'wat',
+        code: loud,
+        limits: { maxOutputBytes: 16 * 1024 * 1024 },
+      });
+      expect(result.status).toBe('memory_limit');
+      expect(result.error?.limit?.name).toBe('memoryBytes');
+      expect(result.error?.message).toMatch(/ran out of memory and was replaced.*heap/);
+      expect(backend.stats().executorRestarts).toBeGreaterThanOrEqual(1);
+      const next = await backend.execute({ language: 'wat', code: SLEEPER });
+      expect(next).toMatchObject({ status: 'ok', stdout: 'done\n' });
+    } finally {
+      await backend.close();
+    }
+  });
 
   it("the deadline covers the injected compiler's time too", async () => {
     const slow = {

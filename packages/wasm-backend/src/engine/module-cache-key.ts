@@ -5,6 +5,10 @@ import { FUEL_INSTRUMENTER_VERSION } from '../fuel/fuel-instrumenter.js';
  * instrumenter that metered it and the imports left to linked modules. Workers and the engine's
  * cache use the same key.
  */
-export function moduleCacheKey(bytesHash: string, capPages: number, linkNames: readonly string[] = []): string {
+export function moduleCacheKey(
+  bytesHash: string,
+  capPages: number,
+  linkNames: readonly string[] = [],
+): string {
   return `${bytesHash}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
 }

@@ -46,7 +46,10 @@ export interface PreparedModule {
  * module that is slow to instrument or compile costs only its own run. Every failure of the module
  * is an `InvalidRequestError` on `code`.
  */
-export async function prepareModule(bytes: Uint8Array, options: ModulePipelineOptions): Promise<PreparedModule> {
+export async function prepareModule(
+  bytes: Uint8Array,
+  options: ModulePipelineOptions,
+): Promise<PreparedModule> {
   const { capPages, maxTableElements, linkNames = [] } = options;
   const instrumented = await validateAndInstrument(bytes);
   const info = readModuleInfo(instrumented.bytes);

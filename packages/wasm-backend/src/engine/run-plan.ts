@@ -123,7 +123,10 @@ export function planModuleRun(
     message.entryArgs = entryArgs(request.input, type);
     message.entryResults = type.results;
   } else if (!exportedFuncType(prepared.info, '_start')) {
-    throw new InvalidRequestError('entry', `the module exports no _start; name an exported function in 'entry'`);
+    throw new InvalidRequestError(
+      'entry',
+      `the module exports no _start; name an exported function in 'entry'`,
+    );
   }
   return message;
 }

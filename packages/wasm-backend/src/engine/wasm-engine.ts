@@ -190,8 +190,7 @@ export class WasmEngine implements Backend {
 
   capabilities(): BackendCapabilities {
     return {
-      languages:
-        this.#compiler || this.#workerCompiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
+      languages: this.#compiler || this.#workerCompiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],
       isolation: 'wasm',
       networkIsolation: 'no-network-api',
       fuel: true,
@@ -248,7 +247,11 @@ export class WasmEngine implements Backend {
     return this.#runJob(run, message);
   }
 
-  async #cachedModule(run: RunContext, key: string, source: PrepareSource): Promise<CachedModule | ExecutionResult> {
+  async #cachedModule(
+    run: RunContext,
+    key: string,
+    source: PrepareSource,
+  ): Promise<CachedModule | ExecutionResult> {
     const cached = this.#modules.get(key);
     if (cached) return cached;
     const prepared = await this.#prepare(run, source);
@@ -261,7 +264,10 @@ export class WasmEngine implements Backend {
 
   async #runComponent(run: RunContext, bytes: Uint8Array, hash: string): Promise<ExecutionResult> {
     if (run.request.entry)
-      throw new InvalidRequestError('entry', 'components run as wasi:cli/run commands; entry is not supported');
+      throw new InvalidRequestError(
+        'entry',
+        'components run as wasi:cli/run commands; entry is not supported',
+      );
     const key = moduleCacheKey(hash, run.capPages);
     let component = this.#components.get(key);
     if (!component) {
@@ -281,7 +287,8 @@ export class WasmEngine implements Backend {
   /** JavaScript: compiled and prepared by a worker (or this thread's compiler), then run. */
   async #runScript(run: RunContext): Promise<ExecutionResult> {
     const { request } = run;
-    if (typeof request.code !== 'string') throw new InvalidRequestError('code', 'JavaScript must be source text');
+    if (typeof request.code !== 'string')
+      throw new InvalidRequestError('code', 'JavaScript must be source text');
     if (this.#compiler) return this.#compileHere(run, this.#compiler, request.code);
     if (!this.#workerCompiler) {
       throw new InvalidRequestError('language', 'this wasm backend has no JavaScript compiler configured');
@@ -403,7 +410,11 @@ export class WasmEngine implements Backend {
   ): Promise<CompileOutcome> {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
     if (!this.#workerCompiler) {
-      return { kind: 'failed', status: 'error', message: 'no JavaScript compiler is configured in this engine' };
+      return {
+        kind: 'failed',
+        status: 'error',
+        message: 'no JavaScript compiler is configured in this engine',
+      };
     }
     const limits = resolveLimits(timeoutMs !== undefined ? { timeoutMs } : {}, this.#limits);
     const run: RunContext = {
@@ -453,8 +464,10 @@ export class WasmEngine implements Backend {
     const reply = outcome.reply as PrepareReply;
     if ('prepared' in reply) return reply.prepared;
     if ('invalid' in reply) throw new InvalidRequestError(reply.invalid.field, reply.invalid.message);
-    if ('compileError' in reply) return emptyResult(this.name, 'error', { kind: 'SyntaxError', message: reply.compileError });
-    if ('failed' in reply) return emptyResult(this.name, 'error', { kind: 'executor_error', message: reply.failed });
+    if ('compileError' in reply)
+      return emptyResult(this.name, 'error', { kind: 'SyntaxError', message: reply.compileError });
+    if ('failed' in reply)
+      return emptyResult(this.name, 'error', { kind: 'executor_error', message: reply.failed });
     return this.#brokenWorker();
   }
 
@@ -490,7 +503,10 @@ export class WasmEngine implements Backend {
   #moduleBytes(request: ExecutionRequest): Uint8Array {
     const bytes = typeof request.code === 'string' ? decodeBase64(request.code) : request.code;
     if (bytes.length > this.#maxModuleBytes) {
-      throw new InvalidRequestError('code', `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`);
+      throw new InvalidRequestError(
+        'code',
+        `module is ${bytes.length} bytes; the limit is ${this.#maxModuleBytes}`,
+      );
     }
     return bytes;
   }
@@ -562,7 +578,9 @@ export class WasmEngine implements Backend {
         code: TRIVIAL_MODULE,
         limits: { timeoutMs: PROBE_TIMEOUT_MS },
       });
-      return result.status === 'ok' ? undefined : `it ended as ${result.status}: ${result.error?.message ?? ''}`;
+      return result.status === 'ok'
+        ? undefined
+        : `it ended as ${result.status}: ${result.error?.message ?? ''}`;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }

@@ -1,5 +1,4 @@
-import type { ExecutionResult } from '@memory-mcp/sandbox-core';
-import type { CompileOptions } from '@memory-mcp/sandbox-core';
+import type { CompileOptions, ExecutionResult } from '@memory-mcp/sandbox-core';
 import type { CompileOutcome } from '../engine/wasm-engine.js';
 import type { ExecutorInit, ExecutorStats, HostMessage, WireRequest } from './executor-protocol.js';
 import { FrameReader, frameWrites } from './frame-codec.js';
@@ -11,7 +10,7 @@ export type ConnectionOutcome =
   | { kind: 'invalid'; field: string; message: string }
   | { kind: 'failed'; message: string }
   /** The executor died or broke the protocol while this request was in flight. */
-  | { kind: 'lost'; message: string; signal: string | null }
+  | { kind: 'lost'; message: string; signal: string | null; outOfMemory?: boolean; heldRuns?: number }
   /** The host's backstop fired: the executor did not answer by the deadline plus the grace. */
   | { kind: 'timeout'; elapsedMs: number }
   /** How a compile for storage ended. */
@@ -26,6 +25,12 @@ interface InFlight {
 
 /** How long an executor may take to start and warm up before it counts as unable to start. */
 const START_TIMEOUT_MS = 60_000;
+
+/**
+ * What V8 and Node print when a process runs out of memory: the heap limit, a failed allocation
+ * under the kernel's RLIMIT_DATA, or a worker's allocation failing outside its own limits.
+ */
+const OUT_OF_MEMORY = /heap limit|out of memory|Allocation failed|OOM/i;
 
 /** Most bytes of an executor's stderr kept for messages. */
 const STDERR_TAIL_BYTES = 4096;
@@ -120,7 +125,10 @@ export class ExecutorConnection {
     );
   }
 
-  #ask(message: (id: number) => HostMessage, backstopMs: number): { id: number; outcome: Promise<ConnectionOutcome> } {
+  #ask(
+    message: (id: number) => HostMessage,
+    backstopMs: number,
+  ): { id: number; outcome: Promise<ConnectionOutcome> } {
     const id = this.#nextId++;
     if (this.#dead) {
       return { id, outcome: Promise.resolve({ kind: 'lost', message: this.#deathMessage, signal: null }) };
@@ -188,7 +196,8 @@ export class ExecutorConnection {
       // Only a run that ended ok proves the executor can run a module.
       if (message.type === 'result' && message.result.status === 'ok') this.lastAnswerAt = performance.now();
       if (message.type === 'result') this.#settle(message.id, { kind: 'result', result: message.result });
-      else if (message.type === 'compiled') this.#settle(message.id, { kind: 'compiled', outcome: message.outcome });
+      else if (message.type === 'compiled')
+        this.#settle(message.id, { kind: 'compiled', outcome: message.outcome });
       else if (message.type === 'invalid') {
         this.#settle(message.id, { kind: 'invalid', field: message.field, message: message.message });
       } else this.#settle(message.id, { kind: 'failed', message: message.message });
@@ -211,9 +220,21 @@ export class ExecutorConnection {
     this.#dead = true;
     clearTimeout(this.#startTimer);
     this.#deathMessage ||= message;
-    const detail = this.#stderr.trim().split('\n').slice(-3).join(' | ');
+    const lines = this.#stderr.trim().split('\n');
+    // A fatal error's own line says more than the native stack V8 prints after it.
+    const fatal = lines.find((line) => /FATAL ERROR|Fatal (process|JavaScript)/i.test(line));
+    const detail = fatal?.trim() ?? lines.slice(-3).join(' | ');
     const full = detail ? `${this.#deathMessage} (stderr: ${detail.slice(0, 500)})` : this.#deathMessage;
-    for (const id of [...this.#inFlight.keys()]) this.#settle(id, { kind: 'lost', message: full, signal });
+    const outOfMemory = OUT_OF_MEMORY.test(this.#stderr);
+    const heldRuns = this.#inFlight.size;
+    for (const id of [...this.#inFlight.keys()]) {
+      this.#settle(id, {
+        kind: 'lost',
+        message: full,
+        signal,
+        ...(outOfMemory ? { outOfMemory, heldRuns } : {}),
+      });
+    }
     this.#process.input.end();
     this.#onDead(this);
   }

@@ -85,13 +85,12 @@ function init(message: ExecutorInit): void {
   });
   // Warm up before saying ready, so no request's deadline pays for booting the first worker and
   // loading its WAT parser; the host starts its deadlines at this message.
-  warm = engine
-    .execute({ language: 'wat', code: '(module (func (export "_start")))' })
-    .then(
-      () => undefined,
-      () => undefined,
-    )
-    .then(() => send({ type: 'ready' }));
+  // With a compiler, a first script also loads it and prepares the engine it links (the default
+  // memory cap's), which is most of a first script's cost.
+  const started = engine;
+  const warmups = [started.execute({ language: 'wat', code: '(module (func (export "_start")))' })];
+  if (message.compiler) warmups.push(started.execute({ language: 'javascript', code: '0' }));
+  warm = Promise.allSettled(warmups).then(() => send({ type: 'ready' }));
 }
 
 function run(id: number, request: HostMessage & { type: 'run' }): void {
@@ -102,7 +101,10 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
     .then(
       (result) => {
         running.delete(id);
-        send({ type: 'result', id, result, stats: stats() });
+        // Output travels as bytes: in JSON, each control character a module prints would grow
+        // sixfold (\u0000), and a few runs' capped output could then exhaust this process.
+        const wire = { ...result, stdout: utf8(result.stdout), stderr: utf8(result.stderr) };
+        send({ type: 'result', id, result: wire as unknown as typeof result, stats: stats() });
       },
       (error: unknown) => {
         running.delete(id);
@@ -120,6 +122,10 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
         }
       },
     );
+}
+
+function utf8(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8');
 }
 
 function compile(message: HostMessage & { type: 'compile' }): void {

@@ -51,17 +51,25 @@ export function parseExecutorMessage(raw: unknown): ExecutorMessage | undefined 
 function parseCompileOutcome(raw: unknown): CompileOutcome | undefined {
   if (!isObject(raw)) return undefined;
   if (raw.kind === 'compile_error') {
-    return typeof raw.message === 'string' ? { kind: 'compile_error', message: raw.message.slice(0, 4096) } : undefined;
+    return typeof raw.message === 'string'
+      ? { kind: 'compile_error', message: raw.message.slice(0, 4096) }
+      : undefined;
   }
   if (raw.kind === 'failed') {
-    if (typeof raw.message !== 'string' || !EXECUTION_STATUSES.includes(raw.status as ExecutionStatus)) return undefined;
+    if (typeof raw.message !== 'string' || !EXECUTION_STATUSES.includes(raw.status as ExecutionStatus))
+      return undefined;
     return { kind: 'failed', status: raw.status as ExecutionStatus, message: raw.message.slice(0, 4096) };
   }
   if (raw.kind !== 'compiled' || !isObject(raw.compiled)) return undefined;
   const c = raw.compiled;
   if (!(c.bytes instanceof Uint8Array) || (c.mode !== 'static' && c.mode !== 'dynamic')) return undefined;
   const engine = isObject(c.engine) ? c.engine : undefined;
-  if (!engine || !['name', 'version', 'hash'].every((k) => typeof engine[k] === 'string' && (engine[k] as string).length <= 200)) {
+  if (
+    !engine ||
+    !['name', 'version', 'hash'].every(
+      (k) => typeof engine[k] === 'string' && (engine[k] as string).length <= 200,
+    )
+  ) {
     return undefined;
   }
   if (!isDuration(c.compileMs)) return undefined;
@@ -75,7 +83,8 @@ function parseCompileOutcome(raw: unknown): CompileOutcome | undefined {
   if (c.imports !== undefined) {
     if (!isObject(c.imports)) return undefined;
     const entries = Object.entries(c.imports);
-    if (!entries.every(([name, bytes]) => name.length <= 200 && bytes instanceof Uint8Array)) return undefined;
+    if (!entries.every(([name, bytes]) => name.length <= 200 && bytes instanceof Uint8Array))
+      return undefined;
     compiled.imports = Object.fromEntries(entries) as Record<string, Uint8Array>;
   }
   if (c.resultChannel !== undefined) {
@@ -112,21 +121,18 @@ function parseStats(raw: unknown): ExecutorStats | undefined {
 function parseResult(raw: unknown): ExecutionResult | undefined {
   if (!isObject(raw)) return undefined;
   if (!EXECUTION_STATUSES.includes(raw.status as ExecutionStatus)) return undefined;
-  if (
-    typeof raw.stdout !== 'string' ||
-    typeof raw.stderr !== 'string' ||
-    typeof raw.truncated !== 'boolean'
-  ) {
-    return undefined;
-  }
+  // Output comes as UTF-8 bytes (or text); invalid sequences become U+FFFD, never an exception.
+  const stdout = text(raw.stdout);
+  const stderr = text(raw.stderr);
+  if (stdout === undefined || stderr === undefined || typeof raw.truncated !== 'boolean') return undefined;
   const timing = isObject(raw.timing) ? raw.timing : undefined;
   if (!timing || !['queuedMs', 'compileMs', 'runMs', 'totalMs'].every((k) => isDuration(timing[k]))) {
     return undefined;
   }
   const result: ExecutionResult = {
     status: raw.status as ExecutionStatus,
-    stdout: raw.stdout,
-    stderr: raw.stderr,
+    stdout,
+    stderr,
     backend: 'wasm',
     timing: {
       queuedMs: timing.queuedMs as number,
@@ -183,6 +189,13 @@ function parseError(raw: unknown): ExecutionError | undefined {
     };
   }
   return error;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return value instanceof Uint8Array ? decoder.decode(value) : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

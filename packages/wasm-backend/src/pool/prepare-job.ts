@@ -1,6 +1,6 @@
 // Runs inside a worker thread: prepares a module, component or script for a run. Everything here
 // reads untrusted bytes or source, so it runs where the pool's deadline can terminate it.
-import { type Compiler, CompileError, InvalidRequestError } from '@memory-mcp/sandbox-core';
+import { CompileError, type Compiler, InvalidRequestError } from '@memory-mcp/sandbox-core';
 import { prepareComponent } from '../component/component-pipeline.js';
 import { moduleCacheKey } from '../engine/module-cache-key.js';
 import { prepareModule } from '../engine/module-pipeline.js';
@@ -47,7 +47,10 @@ export async function runPrepareJob(
         };
       case 'compile': {
         const compiler = await loadCompiler();
-        return { id, prepared: { kind: 'compiled', compiled: await compiler.compile(prepare.source, prepare.options) } };
+        return {
+          id,
+          prepared: { kind: 'compiled', compiled: await compiler.compile(prepare.source, prepare.options) },
+        };
       }
       case 'javascript': {
         const compiler = await loadCompiler();
