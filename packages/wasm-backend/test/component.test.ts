@@ -27,11 +27,15 @@ describe('WASI preview 2 components', () => {
   it('runs a wasi:cli/run command with stdout captured', async () => {
     const bytes = await component(hello('hello from a component'));
     expect(Array.from(bytes.subarray(4, 8))).toEqual([13, 0, 1, 0]);
+    const recycled = backend.stats().recycledWorkers;
     const result = await backend.execute({ language: 'wasm', code: bytes });
     expect(result.status, JSON.stringify(result.error)).toBe('ok');
     expect(result.stdout).toBe('hello from a component\n');
     expect(result.fuelUsed).toBeGreaterThan(0);
     expect(result.exitCode).toBe(0);
+    // The worker that evaluated the glue is retired, never reused for another request.
+    await backend.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+    expect(backend.stats().recycledWorkers).toBeGreaterThan(recycled);
   });
 
   it('reads stdin (input as JSON) and reports exit codes', async () => {

@@ -206,8 +206,12 @@ export class WorkerPool {
   #onReply(slot: Slot, reply: WorkerReply): void {
     if (!slot.job || slot.retiring) return;
     this.lastAnswerAt = performance.now();
+    // A worker that evaluated a component's glue (JavaScript generated from the component) takes
+    // no one else's job afterwards: whatever that code left in the worker's realm dies with it.
+    const ranGlue = 'component' in slot.job.message;
     this.#finish(slot, { kind: 'reply', reply });
-    this.#dispatch();
+    if (ranGlue) this.#retire(slot);
+    else this.#dispatch();
   }
 
   #finish(slot: Slot, outcome: PoolOutcome): void {
