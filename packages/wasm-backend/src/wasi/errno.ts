@@ -7,6 +7,7 @@ export const Errno = {
   INVAL: 28,
   IO: 29,
   ISDIR: 31,
+  MFILE: 33,
   NAMETOOLONG: 37,
   NOENT: 44,
   NOSPC: 51,
@@ -18,8 +19,6 @@ export const Errno = {
   SPIPE: 70,
   NOTCAPABLE: 76,
 } as const;
-
-export const FileType = { UNKNOWN: 0, CHARACTER_DEVICE: 2, DIRECTORY: 3, REGULAR_FILE: 4 } as const;
 
 /** Thrown by `proc_exit`: unwinds the module back to the host with an exit code. */
 export class ProcExit {

@@ -1,0 +1,49 @@
+import { Errno } from './errno.js';
+import type { FdTable } from './fd-table.js';
+import { type GuestMemory, MemoryFault } from './guest-memory.js';
+import type { HostClock } from './host-clock.js';
+import type { MemoryFs } from './memory-fs.js';
+
+/** What the API groups share: the module's memory, its descriptors, its filesystem, its clocks. */
+export interface WasiContext {
+  readonly memory: GuestMemory;
+  readonly fds: FdTable;
+  /** Absent when the run has no filesystem: path calls then answer ENOTCAPABLE. */
+  readonly fs: MemoryFs | undefined;
+  readonly clock: HostClock;
+}
+
+/** A WASI import as the module calls it: numbers and bigints in, an errno out. */
+export type WasiFunction = (...args: never[]) => number;
+
+/**
+ * Wraps each function so an out-of-bounds pointer answers EFAULT instead of throwing into the
+ * host. `ProcExit` and `OutputLimitExceeded` still pass: they are how a run ends.
+ */
+export function guardFaults<T extends Record<string, WasiFunction>>(functions: T): T {
+  const guarded: Record<string, WasiFunction> = {};
+  for (const [name, fn] of Object.entries(functions)) {
+    const call = fn as (...args: unknown[]) => number;
+    // Nine fixed parameters rather than a rest array: this wrapper is on every call a module makes,
+    // and no preview 1 function takes more than nine (path_open); missing ones pass as undefined.
+    guarded[name] = (
+      a?: unknown,
+      b?: unknown,
+      c?: unknown,
+      d?: unknown,
+      e?: unknown,
+      f?: unknown,
+      g?: unknown,
+      h?: unknown,
+      i?: unknown,
+    ) => {
+      try {
+        return call(a, b, c, d, e, f, g, h, i);
+      } catch (error) {
+        if (error instanceof MemoryFault) return Errno.FAULT;
+        throw error;
+      }
+    };
+  }
+  return guarded as T;
+}
