@@ -20,6 +20,8 @@ import type { PreparedModule } from './module-pipeline.js';
  */
 const RESULT_ENVELOPE_BYTES = 192 * 1024;
 
+const UTF8 = new TextEncoder();
+
 /** What every run's plan needs besides the prepared code. */
 export interface PlanContext {
   backend: string;
@@ -38,7 +40,7 @@ export interface PlanContext {
  */
 export function commandFor(request: ExecutionRequest, { limits, policy, fuel }: PlanContext) {
   return {
-    stdin: new TextEncoder().encode(
+    stdin: UTF8.encode(
       request.stdin ?? (request.input !== undefined && !request.entry ? JSON.stringify(request.input) : ''),
     ),
     args: ['main.wasm', ...(request.args ?? [])],

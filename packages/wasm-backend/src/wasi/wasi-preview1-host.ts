@@ -48,6 +48,7 @@ export class WasiPreview1Host {
   readonly #context: WasiContext;
   readonly #streams: HostStreams;
   #table: Record<string, WasiFunction> | undefined;
+  readonly #built = new Set<WasiGroup>();
 
   constructor(options: WasiHostOptions) {
     this.#options = options;
@@ -78,7 +79,7 @@ export class WasiPreview1Host {
 
   /** The import object for `wasi_snapshot_preview1`, restricted to the names the module imports. */
   imports(names: readonly string[]): Record<string, (...args: never[]) => unknown> {
-    const table = this.#functions();
+    const table = this.#functions(names);
     const out: Record<string, (...args: never[]) => unknown> = {};
     for (const name of names) {
       // Own properties only: a module importing `constructor` or `__proto__` gets ENOSYS, not
@@ -108,16 +109,51 @@ export class WasiPreview1Host {
     return this.#streams.resultText();
   }
 
-  /** Built once: the groups keep the run's state (stdin position, clock, random sequence). */
-  #functions(): Record<string, WasiFunction> {
-    this.#table ??= {
-      ...argsEnvFunctions(this.#context, this.#options),
-      ...clocksRandomFunctions(this.#context),
-      ...fdIoFunctions(this.#context, this.#streams),
-      ...fdApiFunctions(this.#context),
-      ...pathApiFunctions(this.#context),
-      ...pollProcFunctions(this.#context),
-    };
+  /**
+   * The functions of the groups these names belong to, each group built at most once per host (the
+   * groups keep the run's state: stdin position, clock, random sequence). A run builds only what
+   * its module imports: a hello world pays for one group, not six.
+   */
+  #functions(names: readonly string[]): Record<string, WasiFunction> {
+    this.#table ??= {};
+    for (const name of names) {
+      const group = groupOf(name);
+      if (!group || this.#built.has(group)) continue;
+      this.#built.add(group);
+      Object.assign(this.#table, this.#build(group));
+    }
     return this.#table;
   }
+
+  #build(group: WasiGroup): Record<string, WasiFunction> {
+    switch (group) {
+      case 'args-env':
+        return argsEnvFunctions(this.#context, this.#options);
+      case 'clocks-random':
+        return clocksRandomFunctions(this.#context);
+      case 'fd-io':
+        return fdIoFunctions(this.#context, this.#streams);
+      case 'fd':
+        return fdApiFunctions(this.#context);
+      case 'path':
+        return pathApiFunctions(this.#context);
+      case 'poll-proc':
+        return pollProcFunctions(this.#context);
+    }
+  }
+}
+
+type WasiGroup = 'args-env' | 'clocks-random' | 'fd-io' | 'fd' | 'path' | 'poll-proc';
+
+const FD_IO = new Set(['fd_read', 'fd_write', 'fd_seek', 'fd_tell', 'fd_pread', 'fd_pwrite']);
+
+/** Which group implements a name (by the WASI naming scheme); undefined: nothing does (ENOSYS). */
+function groupOf(name: string): WasiGroup | undefined {
+  if (FD_IO.has(name)) return 'fd-io';
+  if (name.startsWith('fd_')) return 'fd';
+  if (name.startsWith('path_')) return 'path';
+  if (name.startsWith('args_') || name.startsWith('environ_')) return 'args-env';
+  if (name.startsWith('clock_') || name === 'random_get' || name === 'sched_yield') return 'clocks-random';
+  if (name === 'poll_oneoff' || name.startsWith('proc_') || name.startsWith('sock_')) return 'poll-proc';
+  return undefined;
 }
