@@ -77,6 +77,7 @@ const FS = `
   (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
   (func $check (param $errno i32) (if (local.get $errno) (then (call $exit (local.get $errno)))))
   ;; opens (creating) the file named at [ptr, ptr+len) for writing; its fd lands at 16
   (func $open (param $ptr i32) (param $len i32) (result i32)
@@ -134,10 +135,24 @@ describe('the in-memory filesystem', () => {
           (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 4)
             (i32.const 1) (i64.const 0x7fffffff) (i64.const 0x7fffffff) (i32.const 0) (i32.const 16)))
           (if (local.get $errno) (then (call $exit (local.get $errno))))
+          ;; closed at once: the entry cap, not the open-descriptor cap, is what this loop meets
+          (drop (call $fd_close (i32.load (i32.const 16))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br_if $l (i32.lt_u (local.get $i) (i32.const 65535))))))`);
     expect(result.exitCode).toBe(51);
     expect(Object.keys(result.files ?? {}).length).toBeLessThan(10_000);
+  });
+
+  it('opening without closing stops at 1,024 open descriptors (EMFILE)', async () => {
+    const result = await fsRun(`(module ${FS} (memory (export "memory") 1)
+      (data (i32.const 100) "f")
+      (func (export "_start") (local $errno i32)
+        (loop $l
+          (local.set $errno (call $path_open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 1)
+            (i32.const 1) (i64.const 0x7fffffff) (i64.const 0x7fffffff) (i32.const 0) (i32.const 16)))
+          (if (local.get $errno) (then (call $exit (local.get $errno))))
+          (br $l))))`);
+    expect(result.exitCode).toBe(33);
   });
 
   it('a path longer than 4,096 bytes is ENAMETOOLONG', async () => {

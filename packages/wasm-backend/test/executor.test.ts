@@ -3,10 +3,10 @@
 // free while an executor instruments a 12 MB module.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
-import { ByteWriter } from '@memory-mcp/wasm-binary';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../src/executor/frame-codec.js';
 import { type ExecutorProcess, type SpawnExecutor, spawnChildExecutor, WasmBackend } from '../src/index.js';
+import { bigModule } from './fixtures/big-module.mjs';
 
 /** Sleeps 1.5 s in poll_oneoff (a wait, not work: no machine is too slow for it), then prints. */
 const SLEEPER = `(module
@@ -222,24 +222,3 @@ function fakeExecutor(answer: Buffer | ((id: number) => Buffer)): SpawnExecutor 
 }
 
 /** A valid module of about `size` bytes: many functions of `i32.const 1; drop` pairs. */
-function bigModule(size: number, salt = 0): Uint8Array {
-  const bodyOps = 1000;
-  const body = new ByteWriter().u32(0);
-  for (let i = 0; i < bodyOps; i++)
-    body
-      .u8(0x41)
-      .u8(salt & 0x3f)
-      .u8(0x1a);
-  const code = body.u8(0x0b).finish();
-  const count = Math.ceil(size / (code.length + 2));
-  const w = new ByteWriter().bytes(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
-  w.section(1, new ByteWriter().u32(1).u8(0x60).u32(0).u32(0).finish());
-  const functions = new ByteWriter().u32(count);
-  for (let i = 0; i < count; i++) functions.u32(0);
-  w.section(3, functions.finish());
-  w.section(7, new ByteWriter().u32(1).name('_start').u8(0).u32(0).finish());
-  const codes = new ByteWriter().u32(count);
-  for (let i = 0; i < count; i++) codes.u32(code.length).bytes(code);
-  w.section(10, codes.finish());
-  return w.finish();
-}
