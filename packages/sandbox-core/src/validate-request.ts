@@ -3,6 +3,9 @@ import type { ExecutionRequest } from './execution-request.js';
 
 const LIMIT_FIELDS = ['timeoutMs', 'memoryBytes', 'fuel', 'maxOutputBytes'] as const;
 
+/** Longest deadline a Node timer can hold (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Checks the shape of a request at the front door; throws `InvalidRequestError` naming the field. */
 export function validateRequest(request: ExecutionRequest): void {
   if (request == null || typeof request !== 'object')
@@ -25,6 +28,39 @@ export function validateRequest(request: ExecutionRequest): void {
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
       throw new InvalidRequestError(`limits.${field}`, `must be a positive number, got ${String(value)}`);
     }
+  }
+  // Deadlines become timers, and Node fires a timer past 2^31-1 ms at once.
+  if (request.limits?.timeoutMs !== undefined && request.limits.timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidRequestError('limits.timeoutMs', `must be at most ${MAX_TIMEOUT_MS} ms (24 days)`);
+  }
+  // Fuel is an instruction count, kept exactly as an integer.
+  if (request.limits?.fuel !== undefined && !Number.isSafeInteger(request.limits.fuel)) {
+    throw new InvalidRequestError('limits.fuel', `must be a whole number, got ${request.limits.fuel}`);
+  }
+  if (request.stdin !== undefined && typeof request.stdin !== 'string') {
+    throw new InvalidRequestError('stdin', 'must be a string');
+  }
+  if (request.entry !== undefined && typeof request.entry !== 'string') {
+    throw new InvalidRequestError('entry', 'must be the name of an exported function');
+  }
+  if (request.files !== undefined) {
+    if (typeof request.files !== 'object' || request.files === null || Array.isArray(request.files))
+      throw new InvalidRequestError('files', 'must be an object of path to contents');
+    for (const [path, data] of Object.entries(request.files)) {
+      if (typeof data !== 'string' && !(data instanceof Uint8Array))
+        throw new InvalidRequestError(`files.${path}`, 'must be a string or a Uint8Array');
+    }
+  }
+  const signal = request.signal as unknown;
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' ||
+      signal === null ||
+      typeof (signal as AbortSignal).aborted !== 'boolean' ||
+      typeof (signal as AbortSignal).addEventListener !== 'function' ||
+      typeof (signal as AbortSignal).removeEventListener !== 'function')
+  ) {
+    throw new InvalidRequestError('signal', 'must be an AbortSignal');
   }
   if (
     request.args !== undefined &&

@@ -19,6 +19,7 @@ import {
   type RunStats,
   resolveLimits,
   SandboxMetrics,
+  validateRequest,
 } from '@memory-mcp/sandbox-core';
 import { DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
 import {
@@ -167,7 +168,9 @@ export class WasmBackend implements Backend {
       maxModuleBytes: this.#maxModuleBytes,
       maxTableElements: options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS,
       fileSystem: { ...DEFAULT_FS_LIMITS, ...options.fileSystem },
-      ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+      // The compiled-module cache lives on the executor's heap: a quarter of it by default.
+      cacheBytes: options.cacheBytes ?? Math.min(256, Math.floor(heapMb / 4)) * 1024 * 1024,
+      maxFrameBytes: this.#maxFrameBytes,
       ...(options.workerUrl ? { workerUrl: options.workerUrl.href } : {}),
       ...(options.executorCompiler && !options.compiler ? { compiler: options.executorCompiler } : {}),
     };
@@ -193,6 +196,7 @@ export class WasmBackend implements Backend {
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
+    validateRequest(request);
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
     const wire = await wireRequest(request, {
@@ -241,8 +245,8 @@ export class WasmBackend implements Backend {
     const { id, outcome } = connection.run(request, limits.timeoutMs + this.#graceMs);
     this.#executors.sent(connection);
     const onAbort = () => connection.cancel(id);
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      signal?.addEventListener('abort', onAbort, { once: true });
       return mapConnectionOutcome(await outcome, limits);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -301,7 +305,12 @@ export class WasmBackend implements Backend {
     const details = { ...this.stats() } as Record<string, unknown>;
     if (this.#closed) return { healthy: false, message: 'closed', details };
     const now = performance.now();
-    const silent = this.#executors.connections.filter((c) => now - c.lastAnswerAt >= this.#healthFreshMs);
+    // An executor with every worker busy is not probed: the probe would queue behind runs that may
+    // rightly take minutes, and its hang guard would then kill the executor with them. Its runs'
+    // own backstops catch an executor that is really stuck.
+    const silent = this.#executors.connections.filter(
+      (c) => now - c.lastAnswerAt >= this.#healthFreshMs && this.#executors.hasFreeWorker(c),
+    );
     const failures = await Promise.all(silent.map((c) => this.#probe(c)));
     const failure = failures.find((f) => f !== undefined);
     if (failure) return { healthy: false, message: `cannot run a trivial module: ${failure}`, details };

@@ -26,8 +26,19 @@ export async function compileWat(source: string): Promise<Uint8Array> {
     return new Uint8Array(module.toBinary({ log: false, write_debug_names: true }).buffer);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof WebAssembly.RuntimeError) {
+      // wabt itself trapped (deep nesting exhausts its stack): its state can no longer be trusted,
+      // so the next text gets a fresh instance rather than a parser that fails on everything.
+      wabt = undefined;
+      module = undefined;
+      throw new InvalidRequestError('code', `the WAT parser failed on this text (${message.trim()})`);
+    }
     throw new InvalidRequestError('code', `invalid WAT: ${message.trim()}`);
   } finally {
-    module?.destroy();
+    try {
+      module?.destroy();
+    } catch {
+      // A module of a broken parser instance: dropped with it.
+    }
   }
 }

@@ -10,6 +10,7 @@ import { exportedFuncType, PAGE_BYTES } from '@memory-mcp/wasm-binary';
 import type { PreparedComponent } from '../component/component-pipeline.js';
 import type { ComponentMessage, RunMessage } from '../pool/worker-protocol.js';
 import type { FsLimits } from '../wasi/memory-fs.js';
+import { capPagesFor } from './cap-pages.js';
 import { entryArgs } from './entry-args.js';
 import { limitResult } from './map-outcome.js';
 import type { PreparedModule } from './module-pipeline.js';
@@ -57,7 +58,7 @@ export function refuseModule(
   ctx: PlanContext,
   what: { module: string; memory?: string },
 ): ExecutionResult | undefined {
-  const capPages = Math.max(1, Math.floor(ctx.limits.memoryBytes / PAGE_BYTES));
+  const capPages = capPagesFor(ctx.limits.memoryBytes);
   if (prepared.minPages > capPages) {
     return limitResult(ctx.backend, {
       name: 'memoryBytes',

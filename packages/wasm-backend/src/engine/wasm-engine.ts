@@ -18,6 +18,7 @@ import {
   resolveLimits,
   resolvePolicy,
   SandboxMetrics,
+  validateRequest,
 } from '@memory-mcp/sandbox-core';
 import { PAGE_BYTES } from '@memory-mcp/wasm-binary';
 import { DEFAULT_MAX_TABLE_ELEMENTS } from '../binary/cap-tables.js';
@@ -35,6 +36,7 @@ import type {
 } from '../pool/worker-protocol.js';
 import { ResultChannelRegistry, sha256 } from '../result-channel/result-channel-registry.js';
 import { DEFAULT_FS_LIMITS, type FsLimits } from '../wasi/memory-fs.js';
+import { capPagesFor } from './cap-pages.js';
 import { mapOutcome } from './map-outcome.js';
 import { moduleCacheKey } from './module-cache-key.js';
 import type { PreparedModule } from './module-pipeline.js';
@@ -201,6 +203,7 @@ export class WasmEngine implements Backend {
 
   async execute(request: EngineRequest): Promise<ExecutionResult> {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
+    validateRequest(request);
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
     const ctx: PlanContext = {
@@ -211,7 +214,7 @@ export class WasmEngine implements Backend {
       maxTableElements: this.#maxTableElements,
       fsLimits: this.#fsLimits,
     };
-    const run = { request, ctx, started, capPages: Math.max(1, Math.floor(limits.memoryBytes / PAGE_BYTES)) };
+    const run = { request, ctx, started, capPages: capPagesFor(limits.memoryBytes) };
     if (request.compiled) return this.#finish(await this.#runCompiled(run, request.compiled), started);
     switch (request.language) {
       case 'javascript':
@@ -258,7 +261,7 @@ export class WasmEngine implements Backend {
     if ('status' in prepared) return prepared;
     if (prepared.kind !== 'module') return this.#brokenWorker();
     const entry = { ...prepared.module, key };
-    this.#modules.set(key, entry, entry.codeBytes);
+    this.#modules.set(key, entry, cachedSize(entry));
     return entry;
   }
 
@@ -610,6 +613,22 @@ interface RunContext {
   ctx: PlanContext;
   started: number;
   capPages: number;
+}
+
+/**
+ * What a cached module costs this process: its code, plus what its description holds on the heap
+ * (a module of 600,000 one-line types is small as code and large as objects; V8 keeps about 100
+ * bytes per described item), so the cache's byte budget bounds the heap it takes.
+ */
+function cachedSize(entry: PreparedModule): number {
+  const { info } = entry;
+  const items =
+    info.types.reduce((n, t) => n + 1 + t.params.length + t.results.length, 0) +
+    info.imports.length +
+    info.exports.length +
+    info.functions.length +
+    entry.missingImports.length;
+  return entry.codeBytes + items * 128;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,6 +1,12 @@
 import type { CompileOptions, ExecutionResult } from '@memory-mcp/sandbox-core';
 import type { CompileOutcome } from '../engine/wasm-engine.js';
-import type { ExecutorInit, ExecutorStats, HostMessage, WireRequest } from './executor-protocol.js';
+import {
+  type ExecutorInit,
+  type ExecutorStats,
+  type HostMessage,
+  MAX_HOST_FRAME_BYTES,
+  type WireRequest,
+} from './executor-protocol.js';
 import { FrameReader, frameWrites } from './frame-codec.js';
 import { parseExecutorMessage } from './parse-executor-message.js';
 import type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './spawn-executor.js';
@@ -22,6 +28,9 @@ interface InFlight {
   timer?: NodeJS.Timeout;
   backstopMs: number;
 }
+
+/** The longest delay a Node timer holds; longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How long an executor may take to start and warm up before it counts as unable to start. */
 const START_TIMEOUT_MS = 60_000;
@@ -51,6 +60,9 @@ export class ExecutorConnection {
   #ready = false;
   readonly #startTimer: NodeJS.Timeout;
   #deathMessage = '';
+  /** The executor said it ran out of memory (V8's fatal line), and that line. */
+  #outOfMemory = false;
+  #fatalLine: string | undefined;
   /** The executor's counters as of its last answer. */
   stats: ExecutorStats | undefined;
   /** `performance.now()` of its last answer with status ok. */
@@ -72,7 +84,15 @@ export class ExecutorConnection {
     this.#process.output.on('error', () => {});
     this.#process.input.on('error', () => {});
     this.#process.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+      const text = chunk.toString('utf8');
+      // Seen on arrival: V8 prints a long native stack after the fatal line, past the kept tail.
+      if (!this.#outOfMemory && OUT_OF_MEMORY.test(this.#stderr.slice(-200) + text)) {
+        this.#outOfMemory = true;
+        this.#fatalLine = (this.#stderr.slice(-200) + text)
+          .split('\n')
+          .find((line) => OUT_OF_MEMORY.test(line));
+      }
+      this.#stderr = (this.#stderr + text).slice(-STDERR_TAIL_BYTES);
     });
     this.exited = new Promise((resolve) => {
       this.#process.onExit((code, signal) => {
@@ -133,12 +153,31 @@ export class ExecutorConnection {
     if (this.#dead) {
       return { id, outcome: Promise.resolve({ kind: 'lost', message: this.#deathMessage, signal: null }) };
     }
+    // Encoded before anything is sent: a request that cannot be encoded (input nested past the
+    // JSON encoder's depth, a cycle, a BigInt, text past V8's string limit) is that request's bad
+    // input, and the executor and its other runs never notice.
+    let parts: Uint8Array[];
+    try {
+      parts = frameWrites(message(id));
+      const bytes = parts.reduce((n, part) => n + part.length, 0);
+      if (bytes > MAX_HOST_FRAME_BYTES)
+        throw new Error(`it is ${bytes} bytes; the most is ${MAX_HOST_FRAME_BYTES}`);
+    } catch (error) {
+      return {
+        id,
+        outcome: Promise.resolve({
+          kind: 'invalid',
+          field: 'request',
+          message: `cannot be sent to the executor: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      };
+    }
     const outcome = new Promise<ConnectionOutcome>((resolve) => {
-      const entry: InFlight = { resolve, backstopMs };
+      const entry: InFlight = { resolve, backstopMs: Math.min(backstopMs, MAX_TIMER_MS) };
       this.#inFlight.set(id, entry);
       if (this.#ready) this.#arm(id, entry);
     });
-    this.#send(message(id));
+    this.#write(parts);
     return { id, outcome };
   }
 
@@ -165,8 +204,20 @@ export class ExecutorConnection {
 
   #send(message: unknown): void {
     if (this.#dead) return;
+    let parts: Uint8Array[];
     try {
-      for (const part of frameWrites(message)) this.#process.input.write(part);
+      parts = frameWrites(message);
+    } catch (error) {
+      this.kill(`cannot encode a message for the executor: ${(error as Error).message}`);
+      return;
+    }
+    this.#write(parts);
+  }
+
+  #write(parts: Uint8Array[]): void {
+    if (this.#dead) return;
+    try {
+      for (const part of parts) this.#process.input.write(part);
     } catch (error) {
       this.kill(`cannot write to the executor: ${(error as Error).message}`);
     }
@@ -222,10 +273,11 @@ export class ExecutorConnection {
     this.#deathMessage ||= message;
     const lines = this.#stderr.trim().split('\n');
     // A fatal error's own line says more than the native stack V8 prints after it.
-    const fatal = lines.find((line) => /FATAL ERROR|Fatal (process|JavaScript)/i.test(line));
+    const fatal =
+      this.#fatalLine ?? lines.find((line) => /FATAL ERROR|Fatal (process|JavaScript)/i.test(line));
     const detail = fatal?.trim() ?? lines.slice(-3).join(' | ');
     const full = detail ? `${this.#deathMessage} (stderr: ${detail.slice(0, 500)})` : this.#deathMessage;
-    const outOfMemory = OUT_OF_MEMORY.test(this.#stderr);
+    const outOfMemory = this.#outOfMemory;
     const heldRuns = this.#inFlight.size;
     for (const id of [...this.#inFlight.keys()]) {
       this.#settle(id, {

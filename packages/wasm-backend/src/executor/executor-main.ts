@@ -44,8 +44,22 @@ for (const method of ['log', 'info', 'debug', 'warn'] as const) {
   console[method] = (...args: unknown[]) => process.stderr.write(`${args.map(String).join(' ')}\n`);
 }
 
+/** The host's frame cap (from `init`): a larger answer would make the host kill this executor. */
+let maxFrameBytes = Number.POSITIVE_INFINITY;
+
 const send = (message: ExecutorMessage) => {
-  for (const part of frameWrites(message)) channel(part);
+  let parts = frameWrites(message);
+  const bytes = parts.reduce((n, part) => n + part.length, 0);
+  if (bytes > maxFrameBytes && 'id' in message) {
+    // That run's answer alone is too large for the channel: it fails alone.
+    parts = frameWrites({
+      type: 'failed',
+      id: message.id,
+      message: `the run's answer is ${bytes} bytes, more than the channel carries (maxFrameBytes ${maxFrameBytes})`,
+      stats: stats(),
+    } satisfies ExecutorMessage);
+  }
+  for (const part of parts) channel(part);
 };
 const reader = new FrameReader(MAX_HOST_FRAME_BYTES);
 const running = new Map<number, AbortController>();
@@ -69,6 +83,7 @@ function stats(): ExecutorStats {
 }
 
 function init(message: ExecutorInit): void {
+  maxFrameBytes = message.maxFrameBytes;
   engine = new WasmEngine({
     // Each worker thread loads the compiler: scripts are compiled under their deadline, off the
     // thread that answers the host.
@@ -101,9 +116,9 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
     .then(
       (result) => {
         running.delete(id);
-        // Output travels as bytes: in JSON, each control character a module prints would grow
-        // sixfold (\u0000), and a few runs' capped output could then exhaust this process.
-        const wire = { ...result, stdout: utf8(result.stdout), stderr: utf8(result.stderr) };
+        // Output travels as UTF-16 bytes: two per unit, whatever the text. In JSON each control
+        // character grows sixfold (\u0000), in UTF-8 an invalid byte's U+FFFD threefold.
+        const wire = { ...result, stdout: utf16(result.stdout), stderr: utf16(result.stderr) };
         send({ type: 'result', id, result: wire as unknown as typeof result, stats: stats() });
       },
       (error: unknown) => {
@@ -124,8 +139,8 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
     );
 }
 
-function utf8(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8');
+function utf16(text: string): Uint8Array {
+  return Buffer.from(text, 'utf16le');
 }
 
 function compile(message: HostMessage & { type: 'compile' }): void {

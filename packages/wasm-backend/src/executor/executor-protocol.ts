@@ -17,6 +17,8 @@ export interface ExecutorInit {
   workerUrl?: string;
   /** A compiler for `language: 'javascript'` to load inside the executor. */
   compiler?: ExecutorCompiler;
+  /** The largest frame the host accepts: an answer past it is sent as that run's failure. */
+  maxFrameBytes: number;
 }
 
 /**

@@ -81,6 +81,11 @@ export class ExecutorSet {
     if (reserved > 0) this.#reserved.set(connection, reserved - 1);
   }
 
+  /** Whether this executor has a worker no request holds or is about to hold. */
+  hasFreeWorker(connection: ExecutorConnection): boolean {
+    return connection.load + (this.#reserved.get(connection) ?? 0) < this.#perExecutor;
+  }
+
   #reserve(connection: ExecutorConnection): void {
     this.#reserved.set(connection, (this.#reserved.get(connection) ?? 0) + 1);
   }

@@ -121,7 +121,8 @@ function parseStats(raw: unknown): ExecutorStats | undefined {
 function parseResult(raw: unknown): ExecutionResult | undefined {
   if (!isObject(raw)) return undefined;
   if (!EXECUTION_STATUSES.includes(raw.status as ExecutionStatus)) return undefined;
-  // Output comes as UTF-8 bytes (or text); invalid sequences become U+FFFD, never an exception.
+  // Output comes as UTF-16LE bytes (or text); an odd or unpaired byte becomes U+FFFD, never an
+  // exception.
   const stdout = text(raw.stdout);
   const stderr = text(raw.stderr);
   if (stdout === undefined || stderr === undefined || typeof raw.truncated !== 'boolean') return undefined;
@@ -191,7 +192,7 @@ function parseError(raw: unknown): ExecutionError | undefined {
   return error;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+const decoder = new TextDecoder('utf-16le', { fatal: false });
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value;

@@ -65,7 +65,12 @@ export function mapConnectionOutcome(outcome: ConnectionOutcome, limits: Limits)
  * request allows is refused rather than passed on.
  */
 function withinLimits(result: ExecutionResult, limits: Limits): boolean {
-  const output = Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr);
-  const files = Object.values(result.files ?? {}).reduce((n, f) => n + f.length, 0);
+  // The cap is on the bytes the module wrote. Decoded, each byte is at most one UTF-16 unit (an
+  // invalid byte becomes one U+FFFD), so the string's length bounds it; its UTF-8 length does not.
+  const output = result.stdout.length + result.stderr.length;
+  const files = Object.entries(result.files ?? {}).reduce(
+    (n, [path, f]) => n + f.length + Buffer.byteLength(path),
+    0,
+  );
   return output <= limits.maxOutputBytes && files <= limits.maxOutputBytes;
 }

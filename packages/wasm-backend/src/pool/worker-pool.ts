@@ -183,10 +183,13 @@ export class WorkerPool {
     slot.job = job;
     slot.worker.ref();
     job.started = performance.now();
-    job.timer = setTimeout(() => {
-      this.#finish(slot, { kind: 'timeout', elapsedMs: performance.now() - job.started! });
-      this.#retire(slot);
-    }, job.timeoutMs);
+    job.timer = setTimeout(
+      () => {
+        this.#finish(slot, { kind: 'timeout', elapsedMs: performance.now() - job.started! });
+        this.#retire(slot);
+      },
+      Math.min(job.timeoutMs, 2 ** 31 - 1),
+    );
     let message = job.message;
     if ('moduleKey' in message && message.moduleKey) {
       if (slot.knownLinks.has(message.moduleKey)) message = { ...message, module: undefined };

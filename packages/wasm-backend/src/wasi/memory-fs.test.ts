@@ -128,8 +128,9 @@ describe('MemoryFs', () => {
     expect([fs.writtenFiles().files, fs.usedBytes]).toEqual([{}, 0]);
   });
 
-  it('returns written files in path order up to maxReturnedBytes, skipping what does not fit', () => {
-    const fs = new MemoryFs({}, { maxReturnedBytes: 5 });
+  it('returns written files in path order up to maxReturnedBytes (path and data), skipping what does not fit', () => {
+    // '/a' costs 2 + 3 bytes, '/b' 2 + 3 (does not fit after it), '/c' 2 + 1
+    const fs = new MemoryFs({}, { maxReturnedBytes: 8 });
     for (const [path, content] of [
       ['/c', 'c'],
       ['/a', 'aaa'],

@@ -208,11 +208,14 @@ export class MemoryFs {
     for (const path of [...this.#written].sort()) {
       const file = this.#files.get(path);
       if (!file) continue;
-      if (file.size > room) {
+      // The path is returned too: it pays like data, so 9,999 empty files with long names cannot
+      // carry megabytes past the cap.
+      const cost = file.size + Buffer.byteLength(path);
+      if (cost > room) {
         truncated = true;
         continue;
       }
-      room -= file.size;
+      room -= cost;
       files[path] = file.data.slice(0, file.size);
     }
     return { files, truncated };
