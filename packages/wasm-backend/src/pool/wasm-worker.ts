@@ -196,6 +196,17 @@ function run(message: RunMessage): RunReply {
   if (exported instanceof WebAssembly.Memory) memory = exported;
   if (memory) host.bind(memory);
   (instance.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
+  // Host work (bytes a WASI call addresses) is paid from the main instance's counter; when it runs
+  // out, the flag is set as the instrumented code would set it and the run ends as out of fuel.
+  host.meterFuel((units) => {
+    const counter = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+    const left = (counter.value as bigint) - BigInt(units);
+    counter.value = left;
+    if (left < 0n) {
+      (instance.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global).value = 1;
+      throw new HostFuelExhausted();
+    }
+  });
   const outOfFuel = {
     get value() {
       return instances.some((i) => (i.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global).value === 1) ? 1 : 0;
@@ -263,6 +274,9 @@ function run(message: RunMessage): RunReply {
   else r.exitCode = 0;
   return withFuel(r);
 }
+
+/** Thrown from a host call that spent the last of the fuel: unwinds the module like a fuel trap. */
+class HostFuelExhausted {}
 
 function reply(
   message: RunMessage,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Errno, OutputLimitExceeded, ProcExit } from './errno.js';
 import { GuestMemory, MemoryFault } from './guest-memory.js';
 import { i32, PAGE, testContext } from './test-context.js';
-import { guardFaults } from './wasi-context.js';
+import { guardFaults, meterHostWork } from './wasi-context.js';
 
 describe('GuestMemory', () => {
   it('checks every range against the memory size, the last byte included', () => {
@@ -145,5 +145,27 @@ describe('guardFaults', () => {
     expect(() => guarded.exit()).toThrow(ProcExit);
     expect(() => guarded.flood()).toThrow(OutputLimitExceeded);
     expect(guarded.ok(2, 3)).toBe(5);
+  });
+});
+
+describe('meterHostWork', () => {
+  it('charges one unit per 64 bytes a call addressed, after it returns, and lets the charge end the run', () => {
+    const { ctx } = testContext();
+    const charges: number[] = [];
+    ctx.chargeFuel = (units) => {
+      charges.push(units);
+      if (charges.reduce((a, b) => a + b, 0) > 100) throw new Error('out of fuel');
+    };
+    const calls = meterHostWork(ctx, {
+      touch: (len: number) => {
+        ctx.memory.zero(0, len);
+        return Errno.SUCCESS;
+      },
+    });
+    expect(calls.touch(63)).toBe(Errno.SUCCESS); // under one unit: free, like a short memory.fill
+    expect(calls.touch(64 * 10)).toBe(Errno.SUCCESS);
+    expect(charges).toEqual([10]);
+    expect(() => calls.touch(64 * 100)).toThrow('out of fuel');
+    expect(charges).toEqual([10, 100]);
   });
 });

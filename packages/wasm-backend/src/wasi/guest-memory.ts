@@ -27,6 +27,8 @@ export class GuestMemory {
   #buffer: ArrayBufferLike | undefined;
   #view = new DataView(EMPTY.buffer);
   #bytes = EMPTY;
+  /** Bytes of guest memory the host functions have addressed: what a host call's fuel is charged. */
+  touched = 0;
 
   /** Until bound, the memory is empty: every access of one byte or more faults. */
   bind(memory: WebAssembly.Memory): void {
@@ -47,6 +49,7 @@ export class GuestMemory {
   range(ptr: number, len: number, at = 0): number {
     const start = u32(ptr) + at;
     if (!(len >= 0)) throw FAULT;
+    this.touched += len;
     if (len > 0 && start + len > this.#bytes.length && start + len > this.#sync().length) throw FAULT;
     return start;
   }

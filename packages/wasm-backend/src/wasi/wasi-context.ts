@@ -11,10 +11,48 @@ export interface WasiContext {
   /** Absent when the run has no filesystem: path calls then answer ENOTCAPABLE. */
   readonly fs: MemoryFs | undefined;
   readonly clock: HostClock;
+  /**
+   * Charges fuel for work done on the module's behalf; throws to end the run when the budget is
+   * gone. Unset (no charge) until the run's instance is known.
+   */
+  chargeFuel?: (units: number) => void;
 }
+
+/** Bytes of guest memory a host call may address per unit of fuel, as `memory.fill` pays. */
+export const HOST_BYTES_PER_FUEL = 64;
 
 /** A WASI import as the module calls it: numbers and bigints in, an errno out. */
 export type WasiFunction = (...args: never[]) => number;
+
+/**
+ * Wraps each function so the bytes of guest memory it addressed are charged as fuel after it
+ * returns (one unit per 64 bytes, like `memory.fill`): a loop of `random_get` over 64 MiB runs out
+ * of fuel, not out of time. Deterministic: the same calls address the same bytes.
+ */
+export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiContext, functions: T): T {
+  const metered: Record<string, WasiFunction> = {};
+  for (const [name, fn] of Object.entries(functions)) {
+    const call = fn as (...args: unknown[]) => number;
+    metered[name] = (
+      a?: unknown,
+      b?: unknown,
+      c?: unknown,
+      d?: unknown,
+      e?: unknown,
+      f?: unknown,
+      g?: unknown,
+      h?: unknown,
+      i?: unknown,
+    ) => {
+      const before = ctx.memory.touched;
+      const result = call(a, b, c, d, e, f, g, h, i);
+      const units = Math.floor((ctx.memory.touched - before) / HOST_BYTES_PER_FUEL);
+      if (units > 0) ctx.chargeFuel?.(units);
+      return result;
+    };
+  }
+  return metered as T;
+}
 
 /**
  * Wraps each function so an out-of-bounds pointer answers EFAULT instead of throwing into the

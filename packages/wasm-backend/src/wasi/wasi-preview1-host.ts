@@ -10,7 +10,7 @@ import { HostStreams } from './host-streams.js';
 import { type FsLimits, MemoryFs } from './memory-fs.js';
 import { pathApiFunctions } from './path-api.js';
 import { pollProcFunctions } from './poll-proc.js';
-import type { WasiContext, WasiFunction } from './wasi-context.js';
+import { meterHostWork, type WasiContext, type WasiFunction } from './wasi-context.js';
 
 export interface WasiHostOptions {
   /** argv, including argv[0]. */
@@ -72,6 +72,14 @@ export class WasiPreview1Host {
     return this.#streams.truncated;
   }
 
+  /**
+   * Charges host work to the run's fuel: `charge(units)` takes units from the instance's counter
+   * and throws to end the run when it is spent.
+   */
+  meterFuel(charge: (units: number) => void): void {
+    this.#context.chargeFuel = charge;
+  }
+
   /** Gives the host the instance's memory; call before running the module. */
   bind(memory: WebAssembly.Memory): void {
     this.#context.memory.bind(memory);
@@ -120,7 +128,7 @@ export class WasiPreview1Host {
       const group = groupOf(name);
       if (!group || this.#built.has(group)) continue;
       this.#built.add(group);
-      Object.assign(this.#table, this.#build(group));
+      Object.assign(this.#table, meterHostWork(this.#context, this.#build(group)));
     }
     return this.#table;
   }
