@@ -144,7 +144,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       throw new ConfigError(
         arg,
         undefined,
-        'doctor, --version, --http [port], --host <host>, --allowed-host <host>, --allowed-origin <origin>, --stateless, --db <path>, --backend <node|wasm|hybrid>, --help',
+        'doctor, --version, --http [port], --host <host>, --allowed-host <host>, --allowed-origin <origin>, --stateless, --db <path>, --backend <hybrid|kind>, --help',
       );
   }
   const config: AppConfig = {

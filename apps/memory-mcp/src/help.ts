@@ -12,9 +12,9 @@ options:
   --allowed-origin <origin>   a browser Origin to accept (repeatable; MCP_ALLOWED_ORIGINS)
   --stateless                 HTTP without sessions: any instance behind a load balancer serves any request
   --db <path | file:URL>      database file (default: the user data directory)
-  --backend <node|wasm|hybrid>
+  --backend <hybrid|kind>     hybrid (default) or one configured backend: node, wasm, or a contributed kind
 
-environment: MCP_SANDBOX_BACKEND, MCP_WASM_RATIO, MCP_MAX_CONCURRENCY, MCP_TIMEOUT_MS, MCP_MEMORY_MB,
+environment: MCP_SANDBOX_BACKEND, MCP_ISOLATION, MCP_WASM_RATIO, MCP_MAX_CONCURRENCY, MCP_TIMEOUT_MS, MCP_MEMORY_MB,
   MCP_FUEL_PER_SECOND, MCP_MAX_OUTPUT_BYTES, MCP_HTTP_PORT, MCP_HTTP_HOST, MCP_AUTH_TOKEN, MCP_HTTP_STATELESS,
   MCP_ALLOWED_HOSTS, MCP_ALLOWED_ORIGINS, MCP_HTTP_MAX_BODY_BYTES, MCP_HTTP_MAX_CONNECTIONS,
   MCP_HTTP_HEADERS_TIMEOUT_MS, MCP_HTTP_REQUEST_TIMEOUT_MS, MCP_HTTP_KEEP_ALIVE_TIMEOUT_MS, MCP_SESSION_IDLE_MS,
