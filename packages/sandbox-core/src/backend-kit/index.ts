@@ -7,4 +7,5 @@ export {
   type EncodedValue,
   encodeResultValue,
   NOT_JSON_PREFIX,
+  utf8Length,
 } from './result-value.js';

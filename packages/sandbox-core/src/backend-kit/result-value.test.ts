@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { limitExceeded } from './limit-exceeded.js';
-import { decodeResultValue, encodeResultValue } from './result-value.js';
+import { decodeResultValue, encodeResultValue, utf8Length } from './result-value.js';
 
 describe('result values', () => {
   it('round-trips JSON and describes what JSON cannot carry', () => {
@@ -28,6 +28,20 @@ describe('result values', () => {
     expect(
       String((decodeResultValue({ description: 'x'.repeat(5000) }) as { value: string }).value).length,
     ).toBeLessThan(1100);
+  });
+});
+
+describe('utf8Length', () => {
+  it('counts UTF-8 bytes as TextEncoder would, lone surrogates as U+FFFD', () => {
+    for (const text of ['', 'abc', 'é', '€'.repeat(900), '😀x', '\ud800', 'a\udc00b', '\ud800\ud800']) {
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+    }
+  });
+
+  it('caps a return value by its bytes, not its UTF-16 units', () => {
+    const euros = JSON.stringify('€'.repeat(900));
+    expect(decodeResultValue({ json: euros }, 1000)).toMatchObject({ ok: false });
+    expect(decodeResultValue({ json: euros }, 3000)).toMatchObject({ ok: true });
   });
 });
 

@@ -36,6 +36,24 @@ export function encodeResultValue(
   }
 }
 
+/** UTF-8 length of `text`, counted without encoding it (a lone surrogate counts as U+FFFD, 3). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 export type DecodedValue = { ok: true; value?: unknown } | { ok: false; message: string };
 
 /**
@@ -44,7 +62,8 @@ export type DecodedValue = { ok: true; value?: unknown } | { ok: false; message:
  */
 export function decodeResultValue(encoded: EncodedValue, maxBytes = Number.POSITIVE_INFINITY): DecodedValue {
   if (typeof encoded.json === 'string') {
-    if (encoded.json.length > maxBytes) {
+    // Bytes of UTF-8, not UTF-16 units: 900 euro signs are 2,700 bytes, not 900.
+    if (utf8Length(encoded.json) > maxBytes) {
       return { ok: false, message: `the return value is larger than ${maxBytes} bytes` };
     }
     try {

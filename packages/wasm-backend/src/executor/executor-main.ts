@@ -48,18 +48,29 @@ for (const method of ['log', 'info', 'debug', 'warn'] as const) {
 let maxFrameBytes = Number.POSITIVE_INFINITY;
 
 const send = (message: ExecutorMessage) => {
-  let parts = frameWrites(message);
-  const bytes = parts.reduce((n, part) => n + part.length, 0);
-  if (bytes > maxFrameBytes && 'id' in message) {
-    // That run's answer alone is too large for the channel: it fails alone.
+  let parts: Uint8Array[] | undefined;
+  let problem: string | undefined;
+  try {
+    parts = frameWrites(message);
+    const bytes = parts.reduce((n, part) => n + part.length, 0);
+    if (bytes > maxFrameBytes) {
+      problem = `the run's answer is ${bytes} bytes, more than the channel carries (maxFrameBytes ${maxFrameBytes})`;
+    }
+  } catch (error) {
+    // A value nested past the encoder's depth, text past V8's string limit: what a module returned.
+    problem = `the run's answer cannot be encoded: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (problem !== undefined) {
+    // That run's answer alone cannot cross: it fails alone, and this executor carries on.
+    if (!('id' in message)) return;
     parts = frameWrites({
       type: 'failed',
       id: message.id,
-      message: `the run's answer is ${bytes} bytes, more than the channel carries (maxFrameBytes ${maxFrameBytes})`,
+      message: problem,
       stats: stats(),
     } satisfies ExecutorMessage);
   }
-  for (const part of parts) channel(part);
+  for (const part of parts!) channel(part);
 };
 const reader = new FrameReader(MAX_HOST_FRAME_BYTES);
 const running = new Map<number, AbortController>();

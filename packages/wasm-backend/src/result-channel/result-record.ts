@@ -1,5 +1,5 @@
 import type { ExecutionError, ExecutionResult, Limits } from '@memory-mcp/sandbox-core';
-import { decodeResultValue, limitExceeded } from '@memory-mcp/sandbox-core';
+import { decodeResultValue, limitExceeded, utf8Length } from '@memory-mcp/sandbox-core';
 
 /** Longest error name, message and stack kept from a record, in characters. */
 const MAX_NAME = 256;
@@ -35,11 +35,12 @@ export function applyResultRecord(result: ExecutionResult, text: string, context
       return;
     }
     const allowed = context.limits.maxOutputBytes;
-    if ((record.json?.length ?? 0) > allowed) {
+    const used = utf8Length(record.json ?? '');
+    if (used > allowed) {
       const { status, error } = limitExceeded({
         name: 'maxOutputBytes',
         allowed,
-        used: record.json?.length ?? 0,
+        used,
         message: `the return value passed maxOutputBytes (${allowed} bytes)`,
       });
       result.status = status;
@@ -58,7 +59,11 @@ export function applyResultRecord(result: ExecutionResult, text: string, context
     return;
   }
   const { name, message, stack } = record.error;
-  if (name === 'InternalError' && /out of memory/i.test(message) && context.memoryAtCap) {
+  // QuickJS out of memory: its InternalError, or, when it cannot even allocate that, a bare `null`
+  // thrown. Either counts only with the engine's memory really at its cap (user code can throw both).
+  const engineOutOfMemory =
+    (name === 'InternalError' && /out of memory/i.test(message)) || (name === 'thrown' && message === 'null');
+  if (engineOutOfMemory && context.memoryAtCap) {
     const { status, error } = limitExceeded({
       name: 'memoryBytes',
       allowed: context.limits.memoryBytes,

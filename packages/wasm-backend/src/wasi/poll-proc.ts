@@ -37,7 +37,8 @@ export function pollProcFunctions(ctx: WasiContext) {
       const clocks = subs.filter((s) => s.tag === EVENTTYPE.CLOCK);
       const others = subs.length - clocks.length;
       // With a descriptor ready (as an error) nothing waits; else the earliest clock is waited for.
-      const horizon = others > 0 ? 0n : clocks.reduce((m, s) => (s.wait < m ? s.wait : m), clocks[0]!.wait);
+      let horizon = others > 0 ? 0n : clocks[0]!.wait;
+      for (const clock of clocks) if (others === 0 && clock.wait < horizon) horizon = clock.wait;
       if (horizon > 0n) ctx.clock.sleep(horizon);
       let ready = 0;
       for (const s of subs) {
