@@ -144,7 +144,7 @@ describe('execute_agent_code with hostile arguments', () => {
   it('a module stored by compile_to_wasm runs under the limits of the call that runs it', async () => {
     const compiled = await answer('compile_to_wasm', { code: 'let n = 0; for (;;) n++;', mode: 'static' });
     expect('mcpError' in compiled).toBe(false);
-    const id = (compiled as { structured: { module_id: string } }).structured.module_id;
+    const id = (compiled as unknown as { structured: { module_id: string } }).structured.module_id;
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     const fuel = await exec(client, { module_id: id, limits: { fuel: 5_000_000 } });
     expect(fuel.status).toBe('out_of_fuel');
@@ -163,7 +163,7 @@ describe('execute_agent_code with hostile arguments', () => {
       if (!('mcpError' in run) && run.structured?.status === 'ok') expect(run.structured.value).toBe(42);
     }
     const value = await answer('compile_to_wasm', { code: 'return { v: input.v, out: "€".repeat(10) };' });
-    const vid = (value as { structured: { module_id: string } }).structured.module_id;
+    const vid = (value as unknown as { structured: { module_id: string } }).structured.module_id;
     const ran = await exec(client, { module_id: vid, context: { input: { v: 'x' } } });
     expect(ran).toMatchObject({ status: 'ok', value: { v: 'x', out: '€'.repeat(10) } });
     await expectServerAlive();
