@@ -1,7 +1,7 @@
 // Red team, round 2: the built app over stdio with the SDK's real Client, attacked with hostile
 // tool arguments. Every call must get a typed answer (a result, `isError`, or an McpError for bad
-// params), the server must stay up, and the next call must be fine. `// Was a finding, now fixed:` tests assert the
-// correct behaviour and fail today.
+// params), the server must stay up, and the next call must be fine. Tests marked `Was a finding,
+// now fixed` exposed a bug when written and now guard its fix.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

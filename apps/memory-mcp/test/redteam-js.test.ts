@@ -1,19 +1,21 @@
 // Red team, round 2: hostile JavaScript on the wasm backend through the REAL compiler
 // (@memory-mcp/javy-compiler in dynamic mode, loaded in the executor's workers), and the
-// compile-for-storage path (`backend.compiler()`). Each test asserts the promise that should hold;
-// tests marked `// Was a finding, now fixed:` assert the correct behaviour and fail today.
+// compile-for-storage path (`backend.compiler()`). It lives in the app, the one package that knows
+// both the backend and the compiler. Each test asserts the promise that should hold; tests marked
+// `Was a finding, now fixed` exposed a bug when written and now guard its fix.
 import {
   CompileError,
   type ExecutionRequest,
   type ExecutionResult,
   InvalidRequestError,
 } from '@memory-mcp/sandbox-core';
+import { WasmBackend } from '@memory-mcp/wasm-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WasmBackend } from '../src/index.js';
+import { javyCompilerModule } from '../src/javy-compiler-module.js';
 
 const MiB = 1024 * 1024;
 const COMPILER = {
-  module: 'file:///work/main/packages/javy-compiler/dist/index.js',
+  module: javyCompilerModule(),
   options: { mode: 'dynamic' },
 };
 
