@@ -24,16 +24,22 @@ export const HOST_BYTES_PER_FUEL = 64;
 /** A WASI import as the module calls it: numbers and bigints in, an errno out. */
 export type WasiFunction = (...args: never[]) => number;
 
+/** A call as the wrappers forward it: nine arguments, the most a preview 1 function takes. */
+type Call = (...args: unknown[]) => number;
+
 /**
- * Wraps each function so the bytes of guest memory it addressed are charged as fuel after it
- * returns (one unit per 64 bytes, like `memory.fill`): a loop of `random_get` over 64 MiB runs out
- * of fuel, not out of time. Deterministic: the same calls address the same bytes.
+ * Wraps every function of a group with `around`. Nine fixed parameters rather than a rest array:
+ * a wrapper is on every call a module makes, and no preview 1 function takes more than nine
+ * (path_open); missing ones pass as undefined.
  */
-export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiContext, functions: T): T {
-  const metered: Record<string, WasiFunction> = {};
+function wrapEach<T extends Record<string, WasiFunction>>(
+  functions: T,
+  around: (call: Call, args: unknown[]) => number,
+): T {
+  const wrapped: Record<string, WasiFunction> = {};
   for (const [name, fn] of Object.entries(functions)) {
-    const call = fn as (...args: unknown[]) => number;
-    metered[name] = (
+    const call = fn as Call;
+    wrapped[name] = (
       a?: unknown,
       b?: unknown,
       c?: unknown,
@@ -43,15 +49,24 @@ export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiC
       g?: unknown,
       h?: unknown,
       i?: unknown,
-    ) => {
-      const before = ctx.memory.touched;
-      const result = call(a, b, c, d, e, f, g, h, i);
-      const units = Math.floor((ctx.memory.touched - before) / HOST_BYTES_PER_FUEL);
-      if (units > 0) ctx.chargeFuel?.(units);
-      return result;
-    };
+    ) => around(call, [a, b, c, d, e, f, g, h, i]);
   }
-  return metered as T;
+  return wrapped as T;
+}
+
+/**
+ * Wraps each function so the bytes of guest memory it addressed are charged as fuel after it
+ * returns (one unit per 64 bytes, like `memory.fill`): a loop of `random_get` over 64 MiB runs out
+ * of fuel, not out of time. Deterministic: the same calls address the same bytes.
+ */
+export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiContext, functions: T): T {
+  return wrapEach(functions, (call, args) => {
+    const before = ctx.memory.touched;
+    const result = call(...args);
+    const units = Math.floor((ctx.memory.touched - before) / HOST_BYTES_PER_FUEL);
+    if (units > 0) ctx.chargeFuel?.(units);
+    return result;
+  });
 }
 
 /**
@@ -59,29 +74,12 @@ export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiC
  * host. `ProcExit` and `OutputLimitExceeded` still pass: they are how a run ends.
  */
 export function guardFaults<T extends Record<string, WasiFunction>>(functions: T): T {
-  const guarded: Record<string, WasiFunction> = {};
-  for (const [name, fn] of Object.entries(functions)) {
-    const call = fn as (...args: unknown[]) => number;
-    // Nine fixed parameters rather than a rest array: this wrapper is on every call a module makes,
-    // and no preview 1 function takes more than nine (path_open); missing ones pass as undefined.
-    guarded[name] = (
-      a?: unknown,
-      b?: unknown,
-      c?: unknown,
-      d?: unknown,
-      e?: unknown,
-      f?: unknown,
-      g?: unknown,
-      h?: unknown,
-      i?: unknown,
-    ) => {
-      try {
-        return call(a, b, c, d, e, f, g, h, i);
-      } catch (error) {
-        if (error instanceof MemoryFault) return Errno.FAULT;
-        throw error;
-      }
-    };
-  }
-  return guarded as T;
+  return wrapEach(functions, (call, args) => {
+    try {
+      return call(...args);
+    } catch (error) {
+      if (error instanceof MemoryFault) return Errno.FAULT;
+      throw error;
+    }
+  });
 }
