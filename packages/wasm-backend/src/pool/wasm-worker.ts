@@ -107,7 +107,10 @@ function instantiateForwarding(link: LinkedModule): Prepared {
     instance,
     setHost(host) {
       table = Object.fromEntries(
-        Object.entries(link.wasiImports).map(([namespace, names]) => [namespace, host.imports(names)]),
+        Object.entries(link.wasiImports).map(([namespace, names]) => [
+          namespace,
+          host.imports(names, namespace),
+        ]),
       );
     },
   };
@@ -142,7 +145,8 @@ function run(message: RunMessage): RunReply {
   });
   const wasiFor = (wanted: Record<string, string[]>) => {
     const imports: WebAssembly.Imports = {};
-    for (const [namespace, names] of Object.entries(wanted)) imports[namespace] = host.imports(names);
+    for (const [namespace, names] of Object.entries(wanted))
+      imports[namespace] = host.imports(names, namespace);
     return imports;
   };
   const imports = wasiFor(message.wasiImports);

@@ -204,3 +204,34 @@ const FUNCTIONS: Array<[string, string]> = [
   ['sock_send', 'iiiii'],
   ['sock_shutdown', 'ii'],
 ];
+
+describe('wasi_unstable (preview 0)', () => {
+  it("takes fd_seek's whence in preview 0's order and does not offer preview 1's filestat layout", () => {
+    const wasi = host({ files: { '/a': 'hello' } });
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    wasi.bind(memory);
+    const view = new DataView(memory.buffer);
+    new Uint8Array(memory.buffer).set(new TextEncoder().encode('a'), 100);
+    type Fn = (...args: Array<number | bigint>) => number;
+    const p0 = wasi.imports(['path_open', 'fd_seek', 'fd_filestat_get'], 'wasi_unstable') as Record<
+      string,
+      Fn
+    >;
+    const rights = 0x1fffffffn;
+    expect(p0.path_open!(3, 0, 100, 1, 0, rights, rights, 0, 8)).toBe(Errno.SUCCESS);
+    const fd = view.getUint32(8, true);
+    const seek = (offset: bigint, whence: number) => {
+      expect(p0.fd_seek!(fd, offset, whence, 16)).toBe(Errno.SUCCESS);
+      return view.getBigUint64(16, true);
+    };
+    expect(seek(2n, 2)).toBe(2n); // preview 0 SET
+    expect(seek(1n, 0)).toBe(3n); // preview 0 CUR
+    expect(seek(0n, 1)).toBe(5n); // preview 0 END
+    expect(p0.fd_seek!(fd, 0n, 3, 16)).toBe(Errno.INVAL);
+    expect(p0.fd_filestat_get!(fd, 32)).toBe(Errno.NOSYS);
+    // the same host under preview 1 keeps preview 1's order
+    const p1 = wasi.imports(['fd_seek'], WASI) as Record<string, Fn>;
+    expect(p1.fd_seek!(fd, 1n, 0, 16)).toBe(Errno.SUCCESS);
+    expect(view.getBigUint64(16, true)).toBe(1n);
+  });
+});

@@ -85,15 +85,27 @@ export class WasiPreview1Host {
     this.#context.memory.bind(memory);
   }
 
-  /** The import object for `wasi_snapshot_preview1`, restricted to the names the module imports. */
-  imports(names: readonly string[]): Record<string, (...args: never[]) => unknown> {
+  /**
+   * The import object for a WASI namespace, restricted to the names the module imports. For
+   * `wasi_unstable` (preview 0), `fd_seek` takes preview 0's whence order, and the calls whose
+   * structs preview 0 lays out differently (filestat) answer ENOSYS rather than write the wrong
+   * layout.
+   */
+  imports(
+    names: readonly string[],
+    namespace = 'wasi_snapshot_preview1',
+  ): Record<string, (...args: never[]) => unknown> {
     const table = this.#functions(names);
+    const preview0 = namespace === 'wasi_unstable';
     const out: Record<string, (...args: never[]) => unknown> = {};
     for (const name of names) {
       // Own properties only: a module importing `constructor` or `__proto__` gets ENOSYS, not
       // whatever Object.prototype holds under that name. Defined, not assigned: assigning
       // `__proto__` would replace the object's prototype instead of adding the import.
-      const fn = Object.hasOwn(table, name) ? table[name] : undefined;
+      let fn: ((...args: never[]) => unknown) | undefined = Object.hasOwn(table, name)
+        ? table[name]
+        : undefined;
+      if (preview0 && fn) fn = preview0Variant(name, fn as WasiFunction);
       Object.defineProperty(out, name, {
         value: fn ?? nosys,
         enumerable: true,
@@ -164,4 +176,18 @@ function groupOf(name: string): WasiGroup | undefined {
   if (name.startsWith('clock_') || name === 'random_get' || name === 'sched_yield') return 'clocks-random';
   if (name === 'poll_oneoff' || name.startsWith('proc_') || name.startsWith('sock_')) return 'poll-proc';
   return undefined;
+}
+
+/** Preview 0 numbers `whence` CUR, END, SET; preview 1 SET, CUR, END. */
+const PREVIEW0_WHENCE = [1, 2, 0];
+
+/** Preview 0 filestat has a u32 `nlink` and a 56-byte layout: those calls are not offered. */
+const PREVIEW0_UNSUPPORTED = new Set(['fd_filestat_get', 'path_filestat_get']);
+
+function preview0Variant(name: string, fn: WasiFunction): WasiFunction | undefined {
+  if (PREVIEW0_UNSUPPORTED.has(name)) return undefined;
+  if (name !== 'fd_seek') return fn;
+  const seek = fn as (fd: number, offset: bigint, whence: number, out: number) => number;
+  return ((fd: number, offset: bigint, whence: number, out: number) =>
+    seek(fd, offset, PREVIEW0_WHENCE[whence] ?? 255, out)) as WasiFunction;
 }
