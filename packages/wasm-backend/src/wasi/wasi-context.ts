@@ -26,16 +26,25 @@ export type WasiFunction = (...args: never[]) => number;
 
 /** A call as the wrappers forward it: nine arguments, the most a preview 1 function takes. */
 type Call = (...args: unknown[]) => number;
+type Around = (
+  call: Call,
+  a?: unknown,
+  b?: unknown,
+  c?: unknown,
+  d?: unknown,
+  e?: unknown,
+  f?: unknown,
+  g?: unknown,
+  h?: unknown,
+  i?: unknown,
+) => number;
 
 /**
- * Wraps every function of a group with `around`. Nine fixed parameters rather than a rest array:
- * a wrapper is on every call a module makes, and no preview 1 function takes more than nine
- * (path_open); missing ones pass as undefined.
+ * Wraps every function of a group with `around`. Nine fixed parameters passed on one by one, not
+ * a rest array: a wrapper is on every call a module makes, so it allocates nothing, and no
+ * preview 1 function takes more than nine (path_open); missing ones pass as undefined.
  */
-function wrapEach<T extends Record<string, WasiFunction>>(
-  functions: T,
-  around: (call: Call, args: unknown[]) => number,
-): T {
+function wrapEach<T extends Record<string, WasiFunction>>(functions: T, around: Around): T {
   const wrapped: Record<string, WasiFunction> = {};
   for (const [name, fn] of Object.entries(functions)) {
     const call = fn as Call;
@@ -49,7 +58,7 @@ function wrapEach<T extends Record<string, WasiFunction>>(
       g?: unknown,
       h?: unknown,
       i?: unknown,
-    ) => around(call, [a, b, c, d, e, f, g, h, i]);
+    ) => around(call, a, b, c, d, e, f, g, h, i);
   }
   return wrapped as T;
 }
@@ -60,9 +69,9 @@ function wrapEach<T extends Record<string, WasiFunction>>(
  * of fuel, not out of time. Deterministic: the same calls address the same bytes.
  */
 export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiContext, functions: T): T {
-  return wrapEach(functions, (call, args) => {
+  return wrapEach(functions, (call, a, b, c, d, e, f, g, h, i) => {
     const before = ctx.memory.touched;
-    const result = call(...args);
+    const result = call(a, b, c, d, e, f, g, h, i);
     const units = Math.floor((ctx.memory.touched - before) / HOST_BYTES_PER_FUEL);
     if (units > 0) ctx.chargeFuel?.(units);
     return result;
@@ -74,9 +83,9 @@ export function meterHostWork<T extends Record<string, WasiFunction>>(ctx: WasiC
  * host. `ProcExit` and `OutputLimitExceeded` still pass: they are how a run ends.
  */
 export function guardFaults<T extends Record<string, WasiFunction>>(functions: T): T {
-  return wrapEach(functions, (call, args) => {
+  return wrapEach(functions, (call, a, b, c, d, e, f, g, h, i) => {
     try {
-      return call(...args);
+      return call(a, b, c, d, e, f, g, h, i);
     } catch (error) {
       if (error instanceof MemoryFault) return Errno.FAULT;
       throw error;
