@@ -16,8 +16,8 @@ interface Sub {
   absolute?: boolean;
 }
 
-function setup(deterministic = true) {
-  const t = testContext({ deterministic });
+function setup(deterministic = true, pages?: number) {
+  const t = testContext({ deterministic, ...(pages ? { pages } : {}) });
   const fns = pollProcFunctions(t.ctx);
   const subscribe = (at: number, subs: Sub[]) => {
     subs.forEach((sub, i) => {
@@ -138,5 +138,28 @@ describe('process and sockets', () => {
     expect([fns.sock_accept(), fns.sock_recv(), fns.sock_send(), fns.sock_shutdown()]).toEqual(
       Array(4).fill(Errno.NOTCAPABLE),
     );
+  });
+});
+
+describe('poll_oneoff under hostile counts', () => {
+  it('a million subscriptions (48 MB of them) are answered without an object per subscription', () => {
+    const { fns, view } = setup(true, 800);
+    const n = 1_000_000;
+    // all zero bytes: relative clocks with timeout 0, so every one is due at once; the count lands
+    // past the subscriptions
+    const count = n * SUBSCRIPTION.BYTES;
+    view().setUint32(count, 0, true);
+    expect(fns.poll_oneoff(0, 0, n, count)).toBe(Errno.SUCCESS);
+    expect(view().getUint32(count, true)).toBe(n);
+  });
+
+  it('a u64 timeout past the i64 range never wraps into "due now"', () => {
+    const { fns, subscribe, u32 } = setup();
+    const count = subscribe(IN, [
+      { userdata: 1n, tag: EVENTTYPE.CLOCK, timeout: 2n ** 64n - 1n },
+      { userdata: 2n, tag: EVENTTYPE.CLOCK, timeout: 1_000n },
+    ]);
+    expect(fns.poll_oneoff(IN, OUT, count, COUNT)).toBe(Errno.SUCCESS);
+    expect(u32(COUNT)).toBe(1);
   });
 });

@@ -9,6 +9,8 @@ import { EVENT, EVENTTYPE, SUBCLOCKFLAGS_ABSTIME, SUBSCRIPTION } from './wasi-la
  * earliest clock (a deterministic run only advances its clock) and reports the clocks due by then,
  * as POSIX poll does. No subscription at all is EINVAL.
  */
+const MAX_WAIT_NS = 2n ** 63n - 1n;
+
 export function pollProcFunctions(ctx: WasiContext) {
   return guardFaults({
     poll_oneoff: (input: number, output: number, count: number, eventsOut: number) => {
@@ -18,36 +20,45 @@ export function pollProcFunctions(ctx: WasiContext) {
       memory.range(input, n * SUBSCRIPTION.BYTES);
       memory.range(output, n * EVENT.BYTES);
       memory.range(eventsOut, 4);
-      // Every subscription is read before any event is written: the two areas may overlap.
-      const subs: Array<{ userdata: bigint; tag: number; wait: bigint }> = [];
+      // Every subscription is read before any event is written: the two areas may overlap. Kept in
+      // typed arrays (17 bytes each), not an object per subscription: a module may ask for millions.
+      const userdata = new BigUint64Array(n);
+      const waits = new BigInt64Array(n);
+      const tags = new Uint8Array(n);
+      let others = 0;
+      let horizon: bigint | undefined;
       for (let i = 0; i < n; i++) {
         const sub = i * SUBSCRIPTION.BYTES;
         const tag = memory.getU8(input, sub + SUBSCRIPTION.TAG);
-        let wait = 0n;
-        if (tag === EVENTTYPE.CLOCK) {
-          const timeout = memory.getU64(input, sub + SUBSCRIPTION.CLOCK_TIMEOUT);
-          const flags = memory.getU16(input, sub + SUBSCRIPTION.CLOCK_FLAGS);
-          wait =
-            flags & SUBCLOCKFLAGS_ABSTIME
-              ? timeout - ctx.clock.nowNs(memory.getU32(input, sub + SUBSCRIPTION.CLOCK_ID))
-              : timeout;
+        tags[i] = tag;
+        userdata[i] = memory.getU64(input, sub + SUBSCRIPTION.USERDATA);
+        if (tag !== EVENTTYPE.CLOCK) {
+          others++;
+          continue;
         }
-        subs.push({ userdata: memory.getU64(input, sub + SUBSCRIPTION.USERDATA), tag, wait });
+        const timeout = memory.getU64(input, sub + SUBSCRIPTION.CLOCK_TIMEOUT);
+        const flags = memory.getU16(input, sub + SUBSCRIPTION.CLOCK_FLAGS);
+        const raw =
+          flags & SUBCLOCKFLAGS_ABSTIME
+            ? timeout - ctx.clock.nowNs(memory.getU32(input, sub + SUBSCRIPTION.CLOCK_ID))
+            : timeout;
+        // A u64 timeout past i64 is "never" in practice: held at the largest wait, not wrapped.
+        const wait = raw > MAX_WAIT_NS ? MAX_WAIT_NS : raw;
+        waits[i] = wait;
+        if (horizon === undefined || wait < horizon) horizon = wait;
       }
-      const clocks = subs.filter((s) => s.tag === EVENTTYPE.CLOCK);
-      const others = subs.length - clocks.length;
       // With a descriptor ready (as an error) nothing waits; else the earliest clock is waited for.
-      let horizon = others > 0 ? 0n : clocks[0]!.wait;
-      for (const clock of clocks) if (others === 0 && clock.wait < horizon) horizon = clock.wait;
+      if (others > 0 || horizon === undefined) horizon = 0n;
       if (horizon > 0n) ctx.clock.sleep(horizon);
       let ready = 0;
-      for (const s of subs) {
-        if (s.tag === EVENTTYPE.CLOCK && s.wait > horizon) continue;
+      for (let i = 0; i < n; i++) {
+        const tag = tags[i]!;
+        if (tag === EVENTTYPE.CLOCK && waits[i]! > horizon) continue;
         const event = ready * EVENT.BYTES;
         memory.zero(output, EVENT.BYTES, event);
-        memory.setU64(output, event + EVENT.USERDATA, s.userdata);
-        memory.setU8(output, event + EVENT.TYPE, s.tag);
-        if (s.tag !== EVENTTYPE.CLOCK) memory.setU16(output, event + EVENT.ERROR, Errno.BADF);
+        memory.setU64(output, event + EVENT.USERDATA, userdata[i]!);
+        memory.setU8(output, event + EVENT.TYPE, tag);
+        if (tag !== EVENTTYPE.CLOCK) memory.setU16(output, event + EVENT.ERROR, Errno.BADF);
         ready++;
       }
       memory.setU32(eventsOut, 0, ready);
