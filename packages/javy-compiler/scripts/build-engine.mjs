@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Builds the QuickJS engine for wasm32-wasi from the QuickJS sources shipped in the `qjsc` registry
-// package, plus our glue, with Debian's clang, lld and wasi-libc; then pre-initializes it with
-// Wizer (runtime and context created at build time). Writes engine/engine.wasm,
+// Builds the memory-mcp JavaScript engine: QuickJS-ng, as the prebuilt wasm32-wasi reactor that the
+// `quickjs-wasi` registry package ships (pinned by SHA-256 below; no registry package ships
+// QuickJS-ng's C sources), merged with our glue (engine/glue.c, compiled with Debian's clang and
+// lld) into one WASI command, then pre-initialized with Wizer: runtime and context created and the
+// web-platform prelude (engine/prelude/*.js) evaluated at build time. Writes engine/engine.wasm,
 // engine/engine.snapshot.wasm and engine/provenance.json.
 //   --check   rebuild into a temporary directory and fail if the bytes differ from the committed ones
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,109 +19,194 @@ const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const engineDir = join(pkgDir, 'engine');
 const check = process.argv.includes('--check');
 
-const qjscDir = dirname(require.resolve('qjsc/package.json'));
-const qjscVersion = JSON.parse(readFileSync(join(qjscDir, 'package.json'), 'utf8')).version;
-const sourceDir = join(qjscDir, 'deps', 'quickjs_2021_03_27');
-const quickjsVersion = readFileSync(join(sourceDir, 'VERSION'), 'utf8').trim();
+/** The engine we build on, and the only bytes of it we accept. */
+const QUICKJS_WASI = {
+  package: 'quickjs-wasi',
+  version: '3.7.0',
+  file: 'quickjs.wasm',
+  sha256: '',
+  license: 'MIT (quickjs-wasi, Vercel); QuickJS-ng: MIT',
+};
+/** Pages added after the reactor's initial memory for the glue's data and stack. */
+const GLUE_PAGES = 2;
+/** What the finished engine exports; everything else (the reactor's C API) is internal. */
+const KEEP_EXPORTS = new Set([
+  'memory',
+  'wizer.initialize',
+  'memory_mcp_alloc',
+  'memory_mcp_output_ptr',
+  'memory_mcp_output_len',
+  'memory_mcp_eval_bytecode',
+  'memory_mcp_compile',
+]);
+
+const fail = (message) => {
+  console.error(`build-engine: ${message}`);
+  process.exit(1);
+};
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+const qwDir = dirname(require.resolve('quickjs-wasi/package.json'));
+const qwVersion = JSON.parse(readFileSync(join(qwDir, 'package.json'), 'utf8')).version;
+const reactor = readFileSync(join(qwDir, QUICKJS_WASI.file));
+if (qwVersion !== QUICKJS_WASI.version) fail(`quickjs-wasi ${qwVersion} installed, ${QUICKJS_WASI.version} pinned`);
+if (QUICKJS_WASI.sha256 && sha256(reactor) !== QUICKJS_WASI.sha256) {
+  fail(`quickjs.wasm has SHA-256 ${sha256(reactor)}, pinned ${QUICKJS_WASI.sha256}`);
+}
 
 const clang = spawnSync('clang', ['--version'], { encoding: 'utf8' });
-if (clang.error || clang.status !== 0) {
-  console.error('clang not found: apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32');
-  process.exit(1);
-}
+if (clang.error || clang.status !== 0) fail('clang not found: apt-get install -y clang lld');
 const compilerVersion = clang.stdout.split('\n')[0].trim();
+const binaryenDir = dirname(require.resolve('binaryen/package.json'));
+const binaryenVersion = JSON.parse(readFileSync(join(binaryenDir, 'package.json'), 'utf8')).version;
+const binaryen = (tool) => join(binaryenDir, 'bin', tool);
+const FEATURES = [
+  '--enable-bulk-memory',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+];
 
 const out = check ? mkdtempSync(join(tmpdir(), 'memory-mcp-engine-')) : engineDir;
 const work = mkdtempSync(join(tmpdir(), 'memory-mcp-engine-obj-'));
 mkdirSync(out, { recursive: true });
-
-const common = [
-  '--target=wasm32-wasi',
-  '--sysroot=/usr',
-  '-O2',
-  // EMSCRIPTEN selects QuickJS's portable paths: no computed goto, no OS threads for Atomics...
-  '-DEMSCRIPTEN',
-  // ...but keep QuickJS's own stack check (against the C stack in linear memory), so runaway
-  // recursion is a catchable RangeError in JS, as in V8, rather than a trap.
-  '-DCONFIG_STACK_CHECK',
-  `-DCONFIG_VERSION="${quickjsVersion}"`,
-  '-DCONFIG_BIGNUM',
-  '-D_GNU_SOURCE',
-  `-I${sourceDir}`,
-  // reproducible: no absolute paths in the output
-  `-ffile-prefix-map=${sourceDir}=quickjs`,
-  `-ffile-prefix-map=${engineDir}=engine`,
-  `-ffile-prefix-map=${work}=obj`,
-];
-// WASI has no FE_DOWNWARD/FE_UPWARD: see engine/directed-rounding.c.
-const rounding = [
-  '-Dsnprintf=memory_mcp_snprintf',
-  '-Dfesetround=memory_mcp_fesetround',
-  '-DFE_DOWNWARD=0x400',
-  '-DFE_UPWARD=0x800',
-];
-const units = [
-  // glue.c includes quickjs.c: one translation unit (see the comment there)
-  [join(engineDir, 'glue.c'), rounding],
-  [join(sourceDir, 'libregexp.c'), []],
-  [join(sourceDir, 'libunicode.c'), []],
-  [join(sourceDir, 'cutils.c'), []],
-  [join(sourceDir, 'libbf.c'), []],
-  [join(engineDir, 'directed-rounding.c'), []],
-];
-
 const started = performance.now();
-const objects = await Promise.all(
-  units.map(
-    ([file, extra], i) =>
-      new Promise((resolve, reject) => {
-        const object = join(work, `${i}.o`);
-        const child = require('node:child_process').spawn(
-          'clang',
-          [...common, ...extra, '-c', file, '-o', object],
-          { stdio: 'inherit' },
-        );
-        child.on('exit', (code) =>
-          code === 0 ? resolve(object) : reject(new Error(`clang failed on ${file}`)),
-        );
-      }),
-  ),
-);
-// --stack-first: the C stack sits below the data, so an overflow traps instead of silently
-// overwriting the engine's heap.
-const linkFlags = ['-Wl,-z,stack-size=1048576', '-Wl,--stack-first', '-Wl,--strip-all'];
-const enginePath = join(out, 'engine.wasm');
-execFileSync('clang', [...common, ...objects, '-o', enginePath, ...linkFlags], { stdio: 'inherit' });
 
+/** Replaces `pattern` in `text`, insisting on exactly `count` matches. */
+function edit(text, pattern, replacement, count, what) {
+  let seen = 0;
+  const result = text.replace(pattern, (...args) => {
+    seen++;
+    return typeof replacement === 'function' ? replacement(...args) : replacement;
+  });
+  if (seen !== count) fail(`${what}: expected ${count} match(es), found ${seen}`);
+  return result;
+}
+
+// 1. The reactor, as text: its embedder imports come from the glue; its constructor export is
+//    renamed so the result is a command, not a reactor; its memory grows by the glue's pages.
+const reactorWasm = join(work, 'reactor.wasm');
+writeFileSync(reactorWasm, reactor);
+execFileSync(binaryen('wasm-dis'), [reactorWasm, '-o', join(work, 'reactor.wat')]);
+let wat = readFileSync(join(work, 'reactor.wat'), 'utf8');
+wat = edit(wat, /\(import "env" "host_/g, '(import "memory_mcp_glue" "host_', 6, 'host imports');
+wat = edit(
+  wat,
+  /\(import "wasi_snapshot_preview1" "(clock_time_get|random_get)"/g,
+  (_m, name) => `(import "memory_mcp_glue" "${name}"`,
+  2,
+  'clock and random imports',
+);
+wat = edit(wat, /\(export "_initialize"/g, '(export "memory_mcp_qjs_ctors"', 1, 'constructor export');
+let reactorPages = 0;
+wat = edit(
+  wat,
+  /^ \(memory \$0 (\d+)\)$/m,
+  (_m, pages) => {
+    reactorPages = Number(pages);
+    return ` (memory $0 ${reactorPages + GLUE_PAGES})`;
+  },
+  1,
+  'memory',
+);
+writeFileSync(join(work, 'reactor.wat'), wat);
+execFileSync(binaryen('wasm-as'), [...FEATURES, join(work, 'reactor.wat'), '-o', join(work, 'quickjs.wasm')]);
+
+// 2. The glue: no libc, its data and stack in the pages added above, the reactor's memory imported.
+const glueFlags = ['--target=wasm32', '-O2', '-nostdlib', '-fno-builtin', `-ffile-prefix-map=${engineDir}=engine`];
+const glueBase = reactorPages * 65536;
+const glueLink = [
+  '--no-entry',
+  '--import-memory',
+  `--global-base=${glueBase}`,
+  '-z',
+  'stack-size=65536',
+  '--allow-undefined',
+  '--strip-all',
+];
+execFileSync('clang', [...glueFlags, '-c', join(engineDir, 'glue.c'), '-o', join(work, 'glue.o')], {
+  stdio: 'inherit',
+});
+execFileSync('wasm-ld', [...glueLink, join(work, 'glue.o'), '-o', join(work, 'glue-raw.wasm')], {
+  stdio: 'inherit',
+});
+execFileSync(binaryen('wasm-dis'), [join(work, 'glue-raw.wasm'), '-o', join(work, 'glue.wat')]);
+let glueWat = readFileSync(join(work, 'glue.wat'), 'utf8');
+glueWat = edit(glueWat, /\(import "env" "memory"/g, '(import "quickjs" "memory"', 1, 'glue memory import');
+const strayImports = [...glueWat.matchAll(/\(import "env" "([^"]+)"/g)].map((m) => m[1]);
+if (strayImports.length) fail(`the glue needs symbols nobody provides: ${strayImports.join(', ')}`);
+writeFileSync(join(work, 'glue.wat'), glueWat);
+execFileSync(binaryen('wasm-as'), [...FEATURES, join(work, 'glue.wat'), '-o', join(work, 'glue.wasm')]);
+
+// 3. One module: the glue's imports resolved against the reactor and the other way round; then
+//    only the engine's own exports kept, and what nothing reaches removed.
+const merged = join(work, 'merged.wasm');
+execFileSync(binaryen('wasm-merge'), [
+  ...FEATURES,
+  join(work, 'quickjs.wasm'),
+  'quickjs',
+  join(work, 'glue.wasm'),
+  'memory_mcp_glue',
+  '-o',
+  merged,
+]);
+execFileSync(binaryen('wasm-dis'), [merged, '-o', join(work, 'merged.wat')]);
+let mergedWat = readFileSync(join(work, 'merged.wat'), 'utf8');
+mergedWat = mergedWat.replace(/^ \(export "([^"]+)" \([^)]*\)\)\n/gm, (line, name) =>
+  KEEP_EXPORTS.has(name) ? line : '',
+);
+for (const name of KEEP_EXPORTS) {
+  if (!mergedWat.includes(`(export "${name}"`)) fail(`the merged engine does not export ${name}`);
+}
+const leftImports = [...mergedWat.matchAll(/\(import "([^"]+)" "([^"]+)"/g)].filter(
+  (m) => m[1] !== 'wasi_snapshot_preview1',
+);
+if (leftImports.length) fail(`unresolved imports: ${leftImports.map((m) => `${m[1]}.${m[2]}`).join(', ')}`);
+writeFileSync(join(work, 'merged.wat'), mergedWat);
+const enginePath = join(out, 'engine.wasm');
+execFileSync(binaryen('wasm-as'), [...FEATURES, join(work, 'merged.wat'), '-o', join(work, 'engine-unopt.wasm')]);
+const optFlags = ['-O2', '--strip-debug', '--strip-producers'];
+execFileSync(binaryen('wasm-opt'), [...FEATURES, ...optFlags, join(work, 'engine-unopt.wasm'), '-o', enginePath]);
+
+// 4. The prelude, then Wizer.
+const preludeDir = join(engineDir, 'prelude');
+const preludeFiles = readdirSync(preludeDir)
+  .filter((f) => f.endsWith('.js'))
+  .sort();
+const prelude = `(function (host) {\n'use strict';\n${preludeFiles
+  .map((f) => `// ---- ${f}\n${readFileSync(join(preludeDir, f), 'utf8')}`)
+  .join('\n')}\n})`;
 const wizer = (await import('@bytecodealliance/wizer')).default;
 const wizerVersion = JSON.parse(
   readFileSync(require.resolve('@bytecodealliance/wizer/package.json'), 'utf8'),
 ).version;
 const snapshotPath = join(out, 'engine.snapshot.wasm');
-const wizerArgs = ['--allow-wasi', '--init-func', 'wizer.initialize', '-o', snapshotPath, enginePath];
-execFileSync(wizer, wizerArgs, { input: Buffer.alloc(0), stdio: ['pipe', 'inherit', 'inherit'] });
+const wizerArgs = ['--allow-wasi', '--init-func', 'wizer.initialize'];
+execFileSync(wizer, [...wizerArgs, '-o', snapshotPath, enginePath], {
+  input: Buffer.from(prelude),
+  stdio: ['pipe', 'inherit', 'inherit'],
+});
 rmSync(work, { recursive: true, force: true });
 
 const fileInfo = (path) => {
   const bytes = readFileSync(path);
-  return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { size: bytes.length, sha256: sha256(bytes) };
 };
 const provenance = {
-  engine: 'memory-mcp QuickJS engine',
-  source: { package: 'qjsc', version: qjscVersion, path: 'deps/quickjs_2021_03_27', quickjs: quickjsVersion },
-  compiler: compilerVersion,
-  flags: {
-    common: common.map((f) =>
-      f.replace(sourceDir, '<quickjs>').replace(engineDir, '<engine>').replace(work, '<obj>'),
-    ),
-    quickjs: rounding,
-    link: linkFlags,
+  engine: 'memory-mcp JavaScript engine (QuickJS-ng)',
+  source: {
+    package: QUICKJS_WASI.package,
+    version: qwVersion,
+    file: QUICKJS_WASI.file,
+    sha256: sha256(reactor),
+    license: QUICKJS_WASI.license,
+    upstream: 'https://github.com/quickjs-ng/quickjs compiled to wasm32-wasip1 by https://github.com/vercel-labs/quickjs-wasi',
+    quickjs: 'quickjs-ng',
   },
-  wizer: {
-    package: '@bytecodealliance/wizer',
-    version: wizerVersion,
-    args: ['--allow-wasi', '--init-func', 'wizer.initialize'],
-  },
+  glue: { compiler: compilerVersion, flags: glueFlags.map((f) => f.replace(engineDir, '<engine>')), link: glueLink },
+  binaryen: { package: 'binaryen', version: binaryenVersion, features: FEATURES, optimize: optFlags },
+  prelude: { files: preludeFiles, sha256: sha256(Buffer.from(prelude)) },
+  wizer: { package: '@bytecodealliance/wizer', version: wizerVersion, args: wizerArgs },
   files: { 'engine.wasm': fileInfo(enginePath), 'engine.snapshot.wasm': fileInfo(snapshotPath) },
 };
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -139,10 +226,7 @@ if (check) {
   }
   rmSync(out, { recursive: true, force: true });
   if (!same) {
-    console.error(
-      'engine rebuild differs from the committed engine: the build is not reproducible or the sources changed',
-    );
-    process.exit(1);
+    fail('engine rebuild differs from the committed engine: the build is not reproducible or the sources changed');
   }
   console.log(`engine rebuild is byte-identical (${seconds} s)`);
 } else {

@@ -9,8 +9,8 @@ interface EngineExports {
   memory_mcp_output_len(): number;
 }
 
-/** Columns the wrapper adds before the user's first line. */
-export const WRAPPER_PREFIX = '(async function () {';
+/** The wrapper's own first line: the user's line N is the engine's line N + 1. */
+export const WRAPPER_PREFIX = '(async function () {\n';
 const WRAPPER_SUFFIX = '\n})';
 /** Recreate the compiling instance after this many compilations, so its heap never grows unbounded. */
 const COMPILES_PER_INSTANCE = 500;
@@ -67,7 +67,7 @@ function engineInstance(): EngineExports {
 
 let engineModule: WebAssembly.Module | undefined;
 function compiledEngine(): WebAssembly.Module {
-  engineModule ??= new WebAssembly.Module(loadEngine().engine as Uint8Array<ArrayBuffer>);
+  engineModule ??= new WebAssembly.Module(loadEngine().snapshot as Uint8Array<ArrayBuffer>);
   return engineModule;
 }
 
@@ -91,6 +91,12 @@ export function compileToBytecode(source: string): Uint8Array {
   ).slice();
   if (status === 0) return output;
   const message = new TextDecoder().decode(output).trim();
-  const line = /input\.js:(\d+)/.exec(message)?.[1];
-  throw new CompileError(message.split('\n')[0]!, line ? { line: Number(line) } : {});
+  const at = /input\.js:(\d+)(?::(\d+))?/.exec(message);
+  const line = at ? Math.max(1, Number(at[1]) - 1) : undefined;
+  const column = at?.[2] ? Number(at[2]) : undefined;
+  const location = line ? ` (input.js:${line}${column ? `:${column}` : ''})` : '';
+  throw new CompileError(`${message.split('\n')[0]!}${location}`, {
+    ...(line ? { line } : {}),
+    ...(column ? { column } : {}),
+  });
 }

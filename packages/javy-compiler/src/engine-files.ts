@@ -22,13 +22,13 @@ export function loadEngine(): EngineFiles {
     new Uint8Array(readFileSync(fileURLToPath(new URL(`../engine/${name}`, import.meta.url))));
   const snapshot = file('engine.snapshot.wasm');
   const provenance = JSON.parse(new TextDecoder().decode(file('provenance.json'))) as {
-    source: { quickjs: string };
+    source: { quickjs: string; version: string };
   };
   cached = {
     engine: file('engine.wasm'),
     snapshot,
     hash: createHash('sha256').update(snapshot).digest('hex'),
-    version: `quickjs-${provenance.source.quickjs}`,
+    version: `${provenance.source.quickjs}-${provenance.source.version}`,
   };
   return cached;
 }

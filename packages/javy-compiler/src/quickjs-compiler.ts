@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledModule, CompileOptions, Compiler } from '@memory-mcp/sandbox-core';
+import { type CompiledModule, type CompileOptions, CompileError, type Compiler } from '@memory-mcp/sandbox-core';
 import { buildDynamicModule, buildStaticModule, ENGINE_IMPORT, RESULT_FD } from './build-modules.js';
 import { compileToBytecode } from './bytecode-compiler.js';
 import { type CompileCache, MemoryCompileCache } from './compile-cache.js';
@@ -50,8 +50,14 @@ export class QuickJsCompiler implements Compiler {
     if (cached && this.#isOwn(cached)) return cached;
 
     const started = performance.now();
-    checkSyntax(source, options.filename);
-    const bytecode = compileToBytecode(source);
+    let bytecode: Uint8Array;
+    try {
+      bytecode = compileToBytecode(source);
+    } catch (error) {
+      // acorn pins the column exactly where it agrees the code is wrong; otherwise QuickJS's word
+      if (CompileError.isInstance(error)) checkSyntax(source, options.filename);
+      throw error;
+    }
     const bytes =
       mode === 'static' ? buildStaticModule(this.engine.snapshot, bytecode) : buildDynamicModule(bytecode);
     const compiled: CompiledModule = {

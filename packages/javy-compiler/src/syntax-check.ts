@@ -3,12 +3,12 @@ import { parse } from 'acorn';
 
 /**
  * Parses the code as the body of an async function with acorn, so a syntax error carries the exact
- * line and column (QuickJS 2021 reports only lines). Throws `CompileError`.
+ * line and column (used when the engine refuses the code, for acorn's exact position). Throws `CompileError`.
  */
 export function checkSyntax(source: string, fileName = 'input.js'): void {
   try {
     parse(source, {
-      ecmaVersion: 2022,
+      ecmaVersion: 'latest',
       sourceType: 'script',
       allowReturnOutsideFunction: true,
       allowAwaitOutsideFunction: true,
