@@ -41,6 +41,7 @@ typedef struct JSContext JSContext;
 #define READ_OBJ_BYTECODE 1
 
 #define RESULT_FD 1023
+#define GC_THRESHOLD (4 * 1024 * 1024)
 #define QJS(name) __attribute__((import_module("quickjs"), import_name(#name)))
 #define WASI(name) __attribute__((import_module("wasi_snapshot_preview1"), import_name(#name)))
 #define EXPORT(name) __attribute__((export_name(name)))
@@ -54,6 +55,9 @@ QJS(qjs_new_number) JSValue *qjs_new_number(double value);
 QJS(qjs_get_undefined) JSValue *qjs_get_undefined(void);
 QJS(qjs_free_value) void qjs_free_value(JSValue *boxed);
 QJS(JS_SetMaxStackSize) void JS_SetMaxStackSize(JSRuntime *, size_t);
+QJS(JS_RunGC) void JS_RunGC(JSRuntime *);
+QJS(JS_SetGCThreshold) void JS_SetGCThreshold(JSRuntime *, size_t);
+QJS(JS_GetGCThreshold) size_t JS_GetGCThreshold(JSRuntime *);
 QJS(JS_Eval) JSValue JS_Eval(JSContext *, const char *, size_t, const char *, int);
 QJS(JS_EvalFunction) JSValue JS_EvalFunction(JSContext *, JSValue);
 QJS(JS_ReadObject) JSValue JS_ReadObject(JSContext *, const uint8_t *, size_t, int);
@@ -242,6 +246,10 @@ EXPORT("wizer.initialize") void memory_mcp_wizer_initialize(void) {
     if (s) write_all(2, s, n);
     fail_init("the prelude threw");
   }
+  /* Collect the prelude's garbage now, and let a run allocate a while before its first collection:
+     otherwise the first allocation of every run marks the whole prelude heap. */
+  JS_RunGC(rt);
+  JS_SetGCThreshold(rt, GC_THRESHOLD);
   snapshotting = 0;
 }
 

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ByteReader, ByteWriter, readModuleInfo, rebuildModule, sectionPayload } from '@memory-mcp/wasm-binary';
 
 const require = createRequire(import.meta.url);
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -24,7 +25,7 @@ const QUICKJS_WASI = {
   package: 'quickjs-wasi',
   version: '3.7.0',
   file: 'quickjs.wasm',
-  sha256: '',
+  sha256: 'c0bd8f296e18cf074969f6401b9ecb72609a1323818ec2b9bf7a8f8d740d1363',
   license: 'MIT (quickjs-wasi, Vercel); QuickJS-ng: MIT',
 };
 /** Pages added after the reactor's initial memory for the glue's data and stack. */
@@ -50,7 +51,7 @@ const qwDir = dirname(require.resolve('quickjs-wasi/package.json'));
 const qwVersion = JSON.parse(readFileSync(join(qwDir, 'package.json'), 'utf8')).version;
 const reactor = readFileSync(join(qwDir, QUICKJS_WASI.file));
 if (qwVersion !== QUICKJS_WASI.version) fail(`quickjs-wasi ${qwVersion} installed, ${QUICKJS_WASI.version} pinned`);
-if (QUICKJS_WASI.sha256 && sha256(reactor) !== QUICKJS_WASI.sha256) {
+if (sha256(reactor) !== QUICKJS_WASI.sha256) {
   fail(`quickjs.wasm has SHA-256 ${sha256(reactor)}, pinned ${QUICKJS_WASI.sha256}`);
 }
 
@@ -187,6 +188,47 @@ execFileSync(wizer, [...wizerArgs, '-o', snapshotPath, enginePath], {
   stdio: ['pipe', 'inherit', 'inherit'],
 });
 rmSync(work, { recursive: true, force: true });
+writeFileSync(snapshotPath, coalesceDataSegments(readFileSync(snapshotPath)));
+
+/**
+ * Wizer writes the initialized memory as thousands of small active segments (one per non-zero
+ * run), and instantiating pays per segment. Runs closer than GAP bytes are merged, zero-filled.
+ */
+function coalesceDataSegments(bytes) {
+  const GAP = 4096;
+  const info = readModuleInfo(bytes);
+  const payload = sectionPayload(bytes, info.sections, 11);
+  const reader = new ByteReader(payload);
+  const count = reader.u32();
+  const runs = [];
+  for (let i = 0; i < count; i++) {
+    const flags = reader.u32();
+    if (flags !== 0 || reader.u8() !== 0x41) fail('unexpected data segment from Wizer');
+    const offset = reader.s33();
+    if (reader.u8() !== 0x0b) fail('unexpected data segment offset from Wizer');
+    const data = reader.bytesOf(reader.u32());
+    runs.push({ offset, data });
+  }
+  runs.sort((a, b) => a.offset - b.offset);
+  const merged = [];
+  for (const run of runs) {
+    const last = merged[merged.length - 1];
+    if (last && run.offset - (last.offset + last.length) <= GAP) {
+      last.parts.push(run);
+      last.length = run.offset + run.data.length - last.offset;
+    } else merged.push({ offset: run.offset, length: run.data.length, parts: [run] });
+  }
+  const section = new ByteWriter().u32(merged.length);
+  for (const segment of merged) {
+    const data = new Uint8Array(segment.length);
+    for (const part of segment.parts) data.set(part.data, part.offset - segment.offset);
+    section.u32(0).u8(0x41).s32(segment.offset).u8(0x0b).u32(data.length).bytes(data);
+  }
+  const changes = new Map([[11, section.finish()]]);
+  if (info.sections.some((sec) => sec.id === 12)) changes.set(12, new ByteWriter().u32(merged.length).finish());
+  console.log(`data segments: ${count} from Wizer, ${merged.length} after merging runs ${GAP} bytes apart`);
+  return rebuildModule(bytes, info.sections, changes);
+}
 
 const fileInfo = (path) => {
   const bytes = readFileSync(path);
