@@ -3,8 +3,9 @@
 // `quickjs-wasi` registry package ships (pinned by SHA-256 below; no registry package ships
 // QuickJS-ng's C sources), merged with our glue (engine/glue.c, compiled with Debian's clang and
 // lld) into one WASI command, then pre-initialized with Wizer: runtime and context created and the
-// web-platform prelude (engine/prelude/*.js) evaluated at build time. Writes engine/engine.wasm,
-// engine/engine.snapshot.wasm and engine/provenance.json.
+// web-platform prelude (engine/prelude/*.js) evaluated at build time; and metered for fuel by the
+// wasm backend's instrumenter. Writes engine/engine.wasm, engine/engine.snapshot.wasm,
+// engine/engine.metered.{wasm,json} and engine/provenance.json.
 //   --check   rebuild into a temporary directory and fail if the bytes differ from the committed ones
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -190,6 +191,16 @@ execFileSync(wizer, [...wizerArgs, '-o', snapshotPath, enginePath], {
 rmSync(work, { recursive: true, force: true });
 writeFileSync(snapshotPath, coalesceDataSegments(readFileSync(snapshotPath)));
 
+// 5. The snapshot metered for fuel by the wasm backend's own instrumenter, so executors do not
+//    meter a megabyte of engine each time they start (CompiledModule.metered).
+const { meterModule, FUEL_METERING_VERSION } = await import('@memory-mcp/wasm-backend');
+const metered = await meterModule(new Uint8Array(readFileSync(snapshotPath)));
+const meteredPath = join(out, 'engine.metered.wasm');
+writeFileSync(meteredPath, metered.bytes);
+const meteringPath = join(out, 'engine.metered.json');
+const metering = { version: FUEL_METERING_VERSION, hasStart: metered.hasStart, maxStaticCharge: metered.maxStaticCharge };
+writeFileSync(meteringPath, `${JSON.stringify(metering, null, 2)}\n`);
+
 /**
  * Wizer writes the initialized memory as thousands of small active segments (one per non-zero
  * run), and instantiating pays per segment. Runs closer than GAP bytes are merged, zero-filled.
@@ -249,7 +260,13 @@ const provenance = {
   binaryen: { package: 'binaryen', version: binaryenVersion, features: FEATURES, optimize: optFlags },
   prelude: { files: preludeFiles, sha256: sha256(Buffer.from(prelude)) },
   wizer: { package: '@bytecodealliance/wizer', version: wizerVersion, args: wizerArgs },
-  files: { 'engine.wasm': fileInfo(enginePath), 'engine.snapshot.wasm': fileInfo(snapshotPath) },
+  metering,
+  files: {
+    'engine.wasm': fileInfo(enginePath),
+    'engine.snapshot.wasm': fileInfo(snapshotPath),
+    'engine.metered.wasm': fileInfo(meteredPath),
+    'engine.metered.json': fileInfo(meteringPath),
+  },
 };
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 

@@ -7,6 +7,8 @@ export interface EngineFiles {
   engine: Uint8Array;
   /** The engine pre-initialized with Wizer: runtime and context already created. */
   snapshot: Uint8Array;
+  /** The snapshot metered for fuel at build time, and the instrumenter version that did it. */
+  metered: { version: string; bytes: Uint8Array; hasStart: boolean; maxStaticCharge: number };
   /** SHA-256 of the snapshot: part of every cache key. */
   hash: string;
   version: string;
@@ -24,7 +26,13 @@ export function loadEngine(): EngineFiles {
   const provenance = JSON.parse(new TextDecoder().decode(file('provenance.json'))) as {
     source: { quickjs: string; version: string };
   };
+  const metering = JSON.parse(new TextDecoder().decode(file('engine.metered.json'))) as {
+    version: string;
+    hasStart: boolean;
+    maxStaticCharge: number;
+  };
   cached = {
+    metered: { ...metering, bytes: file('engine.metered.wasm') },
     engine: file('engine.wasm'),
     snapshot,
     hash: createHash('sha256').update(snapshot).digest('hex'),

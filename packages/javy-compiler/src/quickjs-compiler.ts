@@ -67,7 +67,21 @@ export class QuickJsCompiler implements Compiler {
       engine: { name: this.name, version: this.engine.version, hash: this.engine.hash },
       compileMs: performance.now() - started,
       resultChannel: { fd: RESULT_FD },
-      ...(mode === 'dynamic' ? { imports: { [ENGINE_IMPORT]: this.engine.snapshot } } : {}),
+      ...(mode === 'dynamic'
+        ? {
+            imports: { [ENGINE_IMPORT]: this.engine.snapshot },
+            metered: {
+              version: this.engine.metered.version,
+              imports: {
+                [ENGINE_IMPORT]: {
+                  bytes: this.engine.metered.bytes,
+                  hasStart: this.engine.metered.hasStart,
+                  maxStaticCharge: this.engine.metered.maxStaticCharge,
+                },
+              },
+            },
+          }
+        : {}),
     };
     this.#built.add(bytes);
     await this.cache.set(key, compiled);

@@ -23,6 +23,20 @@ export interface CompiledModule {
    * the descriptor, so printing cannot forge a result.
    */
   resultChannel?: { fd: number };
+  /**
+   * Some of `imports`, shipped already metered for fuel by `@memory-mcp/wasm-backend`'s
+   * instrumenter at `version` (its `FUEL_METERING_VERSION`): metering a large engine at every start
+   * is waste. A backend whose instrumenter has exactly that version may run these bytes instead of
+   * metering `imports[name]` itself; any other backend ignores them.
+   */
+  metered?: { version: string; imports: Record<string, MeteredModule> };
+}
+
+/** A module metered ahead of time: its bytes and what metering learned about it. */
+export interface MeteredModule {
+  bytes: Uint8Array;
+  hasStart: boolean;
+  maxStaticCharge: number;
 }
 
 /**

@@ -11,6 +11,7 @@ export {
   type CompiledModule,
   type CompileOptions,
   type Compiler,
+  type MeteredModule,
   RESULT_CHANNEL_SECTION,
   type ResultRecord,
 } from './compiler.js';

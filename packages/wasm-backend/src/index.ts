@@ -22,7 +22,9 @@ export type { ExecutorCompiler } from './executor/executor-protocol.js';
 export { executorCodeRoots, type JailedExecutorOptions, jailedExecutor } from './executor/jailed-executor.js';
 export type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './executor/spawn-executor.js';
 export { EXECUTOR_NICENESS, spawnChildExecutor } from './executor/spawn-executor.js';
+export { meterModule } from './engine/prepare-module.js';
 export { UnknownOpcodeError } from './fuel/decode-instruction.js';
+export { FUEL_METERING_VERSION } from './fuel/fuel-instrumenter.js';
 export { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 export {
   FUEL_COSTS,

@@ -15,6 +15,11 @@ export interface ModulePipelineOptions {
   maxTableElements: number;
   /** Import modules that linked modules satisfy at run time (not the host). */
   linkNames?: string[];
+  /**
+   * The bytes are already metered by this instrumenter (a trusted compiler's engine, see
+   * `CompiledModule.metered`): skip validating and metering them again.
+   */
+  metered?: { hasStart: boolean; maxStaticCharge: number };
 }
 
 /**
@@ -50,8 +55,8 @@ export async function prepareModule(
   bytes: Uint8Array,
   options: ModulePipelineOptions,
 ): Promise<PreparedModule> {
-  const { capPages, maxTableElements, linkNames = [] } = options;
-  const instrumented = await validateAndInstrument(bytes);
+  const { capPages, maxTableElements, linkNames = [], metered } = options;
+  const instrumented = metered ? { bytes, ...metered } : await validateAndInstrument(bytes);
   const info = readModuleInfo(instrumented.bytes);
   const capped = capMemory(instrumented.bytes, info, capPages);
   const tables = capModuleTables(capped.bytes, maxTableElements);

@@ -14,6 +14,11 @@ import { decodeInstruction, type Instruction } from './decode-instruction.js';
 
 /** Bumped whenever the instrumentation changes; part of the compiled-module cache key. */
 export const FUEL_INSTRUMENTER_VERSION = 2;
+/**
+ * What a compiler quotes when it ships a module already metered (`CompiledModule.metered`): only a
+ * backend whose instrumenter has this exact version runs those bytes as they are.
+ */
+export const FUEL_METERING_VERSION = `memory-mcp-fuel/${FUEL_INSTRUMENTER_VERSION}`;
 export const FUEL_EXPORT = '__memory_mcp_fuel';
 export const OUT_OF_FUEL_EXPORT = '__memory_mcp_out_of_fuel';
 export const START_EXPORT = '__memory_mcp_start';

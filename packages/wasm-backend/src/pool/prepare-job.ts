@@ -5,6 +5,7 @@ import { prepareComponent } from '../component/component-pipeline.js';
 import { moduleCacheKey } from '../engine/module-cache-key.js';
 import { prepareModule } from '../engine/module-pipeline.js';
 import { sha256 } from '../result-channel/result-channel-registry.js';
+import { FUEL_METERING_VERSION } from '../fuel/fuel-instrumenter.js';
 import { compileWat } from '../wat-compiler.js';
 import type { PreparedLink, PrepareMessage, PrepareReply } from './worker-protocol.js';
 
@@ -57,17 +58,32 @@ export async function runPrepareJob(
         const compiled = await compiler.compile(prepare.source);
         const linkNames = Object.keys(compiled.imports ?? {});
         const links: PreparedLink[] = [];
-        for (const [name, bytes] of Object.entries(compiled.imports ?? {})) {
+        const metered = compiled.metered?.version === FUEL_METERING_VERSION ? compiled.metered.imports : {};
+        for (const [name, plain] of Object.entries(compiled.imports ?? {})) {
+          // the compiler's engine shipped metered by this very instrumenter: run it as it is
+          const premetered = Object.hasOwn(metered, name) ? metered[name] : undefined;
+          const bytes = premetered?.bytes ?? plain;
           let hash = linkHashes.get(bytes);
           if (!hash) {
             hash = sha256(bytes);
             linkHashes.set(bytes, hash);
           }
-          const key = moduleCacheKey(hash, capPages);
+          // metered bytes are never metered again: keep them apart from anything keyed by bytes alone
+          const key = `${moduleCacheKey(hash, capPages)}${premetered ? ':premetered' : ''}`;
           links.push(
             prepare.knownLinks.includes(key)
               ? { name, key }
-              : { name, key, prepared: await prepareModule(bytes, { capPages, maxTableElements }) },
+              : {
+                  name,
+                  key,
+                  prepared: await prepareModule(bytes, {
+                    capPages,
+                    maxTableElements,
+                    ...(premetered
+                      ? { metered: { hasStart: premetered.hasStart, maxStaticCharge: premetered.maxStaticCharge } }
+                      : {}),
+                  }),
+                },
           );
         }
         return {
