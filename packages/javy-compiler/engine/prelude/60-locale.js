@@ -172,7 +172,7 @@ function formatTime(p, info, options) {
   let text = hourText;
   if (showMinute) text += `:${pad2(p.minute)}`;
   if (showSecond) text += `:${pad2(p.second)}`;
-  return hour12 ? `${text}\u202f${ampm}` : text;
+  return hour12 ? `${text} ${ampm}` : text;
 }
 
 function formatDate(p, info, options) {

@@ -54,17 +54,13 @@ function encodeValue(value) {
   }
 }
 
-/** Stack frames point into the user's code: the wrapper's first line is not theirs. */
+/** The frames in user code (the layer's own are left out by 12-errors.js, unless code replaced it). */
 function userStack(stack) {
   if (typeof stack !== 'string') return undefined;
-  const frames = stack
+  return stack
     .split('\n')
-    .filter((line) => !line.includes('memory-mcp:prelude'))
+    .filter((line) => !line.includes(PRELUDE_FILE))
     .join('\n');
-  return ReflectApply(StringReplace, frames, [/input\.js:(\d+)(?::(\d+))?/g, (_m, line, column) => {
-    const l = Number(line) - 1;
-    return column === undefined ? `input.js:${l}` : `input.js:${l}:${column}`;
-  }]);
 }
 
 function safeString(value, fallback) {
