@@ -1,9 +1,9 @@
 import { CallTracker, MemoryStore, ToolMetrics } from '@memory-mcp/mcp-server';
-import { NodeBackend } from '@memory-mcp/node-backend';
-import { type Backend, type Compiler, limitsFromConfig, UnifiedSandbox } from '@memory-mcp/sandbox-core';
-import { WasmBackend } from '@memory-mcp/wasm-backend';
+import { type Compiler, UnifiedSandbox } from '@memory-mcp/sandbox-core';
 import type { AppConfig } from './app-config.js';
-import { javyCompilerModule } from './javy-compiler-module.js';
+import { type RuntimeExtras, type StartedBackends, startBackends } from './start-backends.js';
+
+export type { RuntimeExtras } from './start-backends.js';
 
 export interface Runtime {
   sandbox: UnifiedSandbox;
@@ -19,43 +19,27 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** What a deployment adds to the app: the wiring point for contributed backends. */
-export interface RuntimeExtras {
-  /**
-   * Contributed backends by kind, beside the built-in ones (later keys win). Their languages show up
-   * in the MCP tool schema, and `MCP_SANDBOX_BACKEND=<kind>` pins requests to one of them.
-   */
-  backends?: Readonly<Record<string, Backend>>;
-}
-
-/** Opens the store first (a bad database fails fast), then builds the backends and the sandbox. */
-export async function buildRuntime(config: AppConfig, extras: RuntimeExtras = {}): Promise<Runtime> {
-  const store = await MemoryStore.open({
-    url: config.databaseUrl,
-    ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
-  });
-  const { sandbox: settings } = config;
-  const limits = limitsFromConfig(settings);
-  const isolation = settings.isolation;
-  const backends: Record<string, Backend> = {};
-  let wasm: WasmBackend | undefined;
-  if (settings.backend !== 'node') {
-    wasm = backends.wasm = new WasmBackend({
-      maxConcurrency: settings.maxConcurrency,
-      limits,
-      fuelPerSecond: settings.fuelPerSecond,
-      isolation,
-      // Each jailed executor loads the compiler itself, so untrusted JavaScript is parsed and
-      // compiled off this process, under the request's deadline. Dynamic modules: each script is a
-      // few hundred bytes linking the shared, pre-initialized engine.
-      executorCompiler: {
-        module: javyCompilerModule(),
-        options: { mode: 'dynamic' },
-      },
+/**
+ * Opens the store (a bad database fails with its own error) and builds the sandbox over the
+ * backends, started here unless the caller started them earlier (`started`).
+ */
+export async function buildRuntime(
+  config: AppConfig,
+  extras: RuntimeExtras = {},
+  started: StartedBackends = startBackends(config, extras),
+): Promise<Runtime> {
+  let store: MemoryStore;
+  try {
+    store = await MemoryStore.open({
+      url: config.databaseUrl,
+      ...(config.databaseToken ? { authToken: config.databaseToken } : {}),
     });
+  } catch (error) {
+    await started.close();
+    throw error;
   }
-  if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits, isolation });
-  Object.assign(backends, extras.backends);
+  const { sandbox: settings } = config;
+  const { backends, wasm } = started;
   const sandbox = UnifiedSandbox.fromConfig(settings, backends);
   return {
     sandbox,

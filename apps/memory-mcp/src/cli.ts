@@ -1,14 +1,11 @@
+// Start-up order matters for the first call's latency: only light modules are imported here. The
+// backends start first (their jailed executors boot and warm the JavaScript engine in parallel),
+// then the MCP SDK, the store and the transports load.
 import { createRequire } from 'node:module';
 import { type AppConfig, parseArgs } from './app-config.js';
-import { BoundedStdioTransport } from './bounded-stdio-transport.js';
-import { buildRuntime, type Runtime } from './build-runtime.js';
-import { createAppServer } from './create-app-server.js';
-import { describeWalls } from './describe-walls.js';
-import { doctor } from './doctor.js';
+import type { Runtime } from './build-runtime.js';
 import { HELP } from './help.js';
 import { prepareDataDir } from './prepare-data-dir.js';
-import { serveHttp } from './serve-http.js';
-import { describeStartupError } from './startup-error.js';
 
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 const log = (message: string) => process.stderr.write(`memory-mcp: ${message}\n`);
@@ -57,23 +54,27 @@ async function main(): Promise<number> {
       return 0;
     }
     if (config.databasePath) prepareDataDir(config.databasePath);
-    if (config.command === 'doctor') return await doctor(config, version);
+    if (config.command === 'doctor') return await (await import('./doctor.js')).doctor(config, version);
 
     // Signals are handled from the start, so a stop that arrives while starting up is still graceful.
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    runtime = await buildRuntime(config);
+    const started = (await import('./start-backends.js')).startBackends(config);
+    runtime = await (await import('./build-runtime.js')).buildRuntime(config, {}, started);
   } catch (error) {
+    const { describeStartupError } = await import('./startup-error.js');
     const { line, exitCode } = describeStartupError(error, config);
     log(line);
     return exitCode;
   }
   log(`data: ${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')}`);
   log(`sandbox: ${config.sandbox.backend} (${Object.keys(runtime.sandbox.backends).join(', ')})`);
-  log(`walls: ${(await describeWalls(config.sandbox.isolation)).line}`);
+  const walls = import('./describe-walls.js').then(({ describeWalls }) => describeWalls(config.sandbox.isolation));
   const info = { name: 'memory-mcp', version };
 
   if (config.http) {
+    log(`walls: ${(await walls).line}`);
+    const { serveHttp } = await import('./serve-http.js');
     const handle = await serveHttp(runtime, config.http, info);
     stopTransport = () => handle.close();
     stopAccepting = () => handle.stopListening();
@@ -81,6 +82,10 @@ async function main(): Promise<number> {
       `listening on ${handle.url}${config.http.authToken ? ' (bearer token required)' : ''}${config.http.stateless ? ' (stateless)' : ''}`,
     );
   } else {
+    const [{ createAppServer }, { BoundedStdioTransport }] = await Promise.all([
+      import('./create-app-server.js'),
+      import('./bounded-stdio-transport.js'),
+    ]);
     const server = createAppServer(runtime, info);
     const transport = new BoundedStdioTransport({ maxLineBytes: config.stdioMaxLineBytes });
     transport.oninputend = () => void shutdown('stdin closed');
@@ -89,6 +94,8 @@ async function main(): Promise<number> {
     await server.connect(transport);
     stopTransport = () => server.close();
     log('serving MCP over stdio');
+    // the walls are checked (a bwrap probe) after the transport answers, not before
+    log(`walls: ${(await walls).line}`);
   }
   if (stopping) await shutdown('stopped while starting');
   return -1; // keep running

@@ -1,6 +1,5 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataDirError } from './startup-error.js';
 
 /**
  * Creates the database file's directory if needed and checks it can be written (a database in
@@ -14,5 +13,16 @@ export function prepareDataDir(databasePath: string): void {
     accessSync(dir, constants.W_OK);
   } catch (error) {
     throw new DataDirError(dir, (error as { code?: string }).code ?? 'EACCES');
+  }
+}
+
+/** The data directory (or the --db file's directory) cannot be created or written. */
+export class DataDirError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly code: string,
+  ) {
+    super(`cannot use ${dir} (${code})`);
+    this.name = 'DataDirError';
   }
 }

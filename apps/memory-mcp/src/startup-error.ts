@@ -1,6 +1,9 @@
 import { StoreUnavailableError } from '@memory-mcp/mcp-server';
 import { ConfigError } from '@memory-mcp/sandbox-core';
 import type { AppConfig } from './app-config.js';
+import { DataDirError } from './prepare-data-dir.js';
+
+export { DataDirError } from './prepare-data-dir.js';
 
 /** A start-up failure as one line naming the setting and the fix, and its exit code (2: bad configuration). */
 export function describeStartupError(error: unknown, config?: AppConfig): { line: string; exitCode: number } {
@@ -49,15 +52,4 @@ export function describeStartupError(error: unknown, config?: AppConfig): { line
     };
   }
   return { line: `fatal: ${message}`, exitCode: 1 };
-}
-
-/** The data directory (or the --db file's directory) cannot be created or written. */
-export class DataDirError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly code: string,
-  ) {
-    super(`cannot use ${dir} (${code})`);
-    this.name = 'DataDirError';
-  }
 }

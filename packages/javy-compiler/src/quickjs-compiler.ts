@@ -55,7 +55,7 @@ export class QuickJsCompiler implements Compiler {
       bytecode = compileToBytecode(source);
     } catch (error) {
       // acorn pins the column exactly where it agrees the code is wrong; otherwise QuickJS's word
-      if (CompileError.isInstance(error)) checkSyntax(source, options.filename);
+      if (CompileError.isInstance(error)) await checkSyntax(source, options.filename);
       throw error;
     }
     const bytes =

@@ -1,11 +1,12 @@
 import { CompileError } from '@memory-mcp/sandbox-core';
-import { parse } from 'acorn';
 
 /**
  * Parses the code as the body of an async function with acorn, so a syntax error carries the exact
  * line and column (used when the engine refuses the code, for acorn's exact position). Throws `CompileError`.
  */
-export function checkSyntax(source: string, fileName = 'input.js'): void {
+export async function checkSyntax(source: string, fileName = 'input.js'): Promise<void> {
+  // loaded only when the engine refuses code: a compiler that never sees an error never loads it
+  const { parse } = await import('acorn');
   try {
     parse(source, {
       ecmaVersion: 'latest',

@@ -109,14 +109,29 @@ function init(message: ExecutorInit): void {
     ...(message.cacheBytes !== undefined ? { cacheBytes: message.cacheBytes } : {}),
     ...(message.workerUrl ? { workerUrl: new URL(message.workerUrl) } : {}),
   });
-  // Warm up before saying ready, so no request's deadline pays for booting the first worker and
-  // loading its WAT parser; the host starts its deadlines at this message.
-  // With a compiler, a first script also loads it and prepares the engine it links (the default
-  // memory cap's), which is most of a first script's cost.
+  // Warm up before saying ready, so no request's deadline pays for booting the first worker and,
+  // with a compiler, for loading it and preparing the engine it links (the default memory cap's):
+  // most of a first script's cost. The WAT parser then loads in the background: a first WAT
+  // request may wait for it, a first script does not.
   const started = engine;
-  const warmups = [started.execute({ language: 'wat', code: '(module (func (export "_start")))' })];
-  if (message.compiler) warmups.push(started.execute({ language: 'javascript', code: '0' }));
-  warm = Promise.allSettled(warmups).then(() => send({ type: 'ready' }));
+  const warmWat = () => started.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+  if (message.compiler) {
+    warm = started
+      .execute({ language: 'javascript', code: '0' })
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        send({ type: 'ready' });
+        void warmWat().catch(() => {});
+      });
+  } else {
+    warm = warmWat().then(
+      () => send({ type: 'ready' }),
+      () => send({ type: 'ready' }),
+    );
+  }
 }
 
 function run(id: number, request: HostMessage & { type: 'run' }): void {
