@@ -69,7 +69,9 @@ async function main(): Promise<number> {
   }
   log(`data: ${config.databasePath ?? config.databaseUrl.replace(/\?.*$/, '')}`);
   log(`sandbox: ${config.sandbox.backend} (${Object.keys(runtime.sandbox.backends).join(', ')})`);
-  const walls = import('./describe-walls.js').then(({ describeWalls }) => describeWalls(config.sandbox.isolation));
+  const walls = import('./describe-walls.js').then(({ describeWalls }) =>
+    describeWalls(config.sandbox.isolation),
+  );
   const info = { name: 'memory-mcp', version };
 
   if (config.http) {

@@ -1,13 +1,18 @@
 // JS compiled to WebAssembly: compile times (static and dynamic, cold and cached), JS hello world
 // on the wasm backend versus the node backend's warm pool versus quickjs-emscripten (a fresh
 // runtime and context per run, the usual way that library is used), and a CPU-bound JS loop on each.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import { createCompiler, MemoryCompileCache } from '@memory-mcp/javy-compiler';
 import { NodeBackend } from '@memory-mcp/node-backend';
-import { WasmBackend } from '@memory-mcp/wasm-backend';
+import { WasmBackend, WasmEngine } from '@memory-mcp/wasm-backend';
 import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
+import { QuickJS } from 'quickjs-wasi';
 import { fmt, measure, report, rowsFor, summarize } from '../../../scripts/bench-lib.mjs';
 
+const require = createRequire(import.meta.url);
 const rows = [];
 const toRow = rowsFor('javy-compiler');
 const row = (benchmark, s, extra = {}) => {
@@ -49,24 +54,45 @@ for (const mode of ['static', 'dynamic']) {
   row(`compile a 20-line script, ${mode}, cached`, cached, { target: '< 0.1 ms' });
 }
 
-const hello = `console.log('hello world');`;
+// The issue's hello world: read the input, print once, return a value.
+const hello = `console.log('hello', input.name);\nreturn input.n + 1;`;
+const helloInput = { name: 'world', n: 41 };
 const loop = 'let t = 0;\nfor (let i = 0; i < 1000000; i++) t = (t + i * i) % 1000003;\nreturn t;';
 
 // wasm backend, dynamic modules on the shared pre-initialized engine (what the app uses)
+// Through the backend: a jailed executor process, then a worker thread in it.
 const wasm = new WasmBackend({ compiler: createCompiler({ mode: 'dynamic' }) });
-const onWasm = async (code, limits) => {
-  const r = await wasm.execute({ language: 'javascript', code, ...(limits ? { limits } : {}) });
+const onWasm = async (code, limits, input) => {
+  const r = await wasm.execute({
+    language: 'javascript',
+    code,
+    ...(input ? { input } : {}),
+    ...(limits ? { limits } : {}),
+  });
   if (r.status !== 'ok') throw new Error(JSON.stringify(r.error));
   return r;
 };
-for (let i = 0; i < 300; i++) await onWasm(hello);
-const wasmHello = await measure(() => onWasm(hello), { runs: 2000, warmup: 100 });
+for (let i = 0; i < 300; i++) await onWasm(hello, undefined, helloInput);
+const wasmHello = await measure(() => onWasm(hello, undefined, helloInput), { runs: 2000, warmup: 100 });
+// In this process: the same engine, pipeline and worker thread, without the executor hop.
+const engine = new WasmEngine({ compiler: createCompiler({ mode: 'dynamic' }), maxConcurrency: 1 });
+const onEngine = async () => {
+  const r = await engine.execute({ language: 'javascript', code: hello, input: helloInput });
+  if (r.status !== 'ok' || r.value !== 42) throw new Error(JSON.stringify(r.error ?? r.value));
+};
+for (let i = 0; i < 300; i++) await onEngine();
+const engineHello = await measure(onEngine, { runs: 2000, warmup: 100 });
 
 // quickjs-emscripten: one shared wasm instance, a fresh runtime and context per run
 const qjs = await newQuickJSWASMModuleFromVariant(RELEASE_SYNC);
-const onQuickjsEmscripten = (code) => {
+const onQuickjsEmscripten = (code, input) => {
   const runtime = qjs.newRuntime();
   const ctx = runtime.newContext();
+  if (input !== undefined) {
+    const value = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(input)})`));
+    ctx.setProp(ctx.global, 'input', value);
+    value.dispose();
+  }
   const out = [];
   const log = ctx.newFunction('log', (...args) => {
     out.push(args.map((a) => ctx.dump(a)).join(' '));
@@ -82,7 +108,12 @@ const onQuickjsEmscripten = (code) => {
   runtime.dispose();
   return { out, value };
 };
-const qjsHello = await measure(() => onQuickjsEmscripten(hello), { runs: 2000, warmup: 100 });
+const qjsHello = await measure(
+  () => {
+    if (onQuickjsEmscripten(hello, helloInput).value !== 42) throw new Error('quickjs-emscripten disagrees');
+  },
+  { runs: 2000, warmup: 100 },
+);
 
 // node backend, warm pool: latency when a restricted process is ready
 const node = new NodeBackend();
@@ -90,21 +121,25 @@ const nodeSamples = [];
 for (let i = 0; i < 210; i++) {
   await node.warm();
   const t = performance.now();
-  const r = await node.execute({ language: 'javascript', code: hello });
+  const r = await node.execute({ language: 'javascript', code: hello, input: helloInput });
   if (r.status !== 'ok') throw new Error(JSON.stringify(r.error));
   if (i >= 10) nodeSamples.push(performance.now() - t);
 }
 const nodeHello = summarize(nodeSamples);
 
 row(
-  'JS hello world: wasm backend (dynamic module, cached compile, fresh instance, fuel metered)',
-  wasmHello,
+  'JS hello world: wasm engine in this process (worker thread, fresh instance, fuel metered)',
+  engineHello,
   {
-    ratio: wasmHello.median / qjsHello.median,
-    target: '< 0.25 ms, faster than quickjs-emscripten',
+    ratio: engineHello.median / qjsHello.median,
+    target: 'faster than quickjs-emscripten',
     note: 'ratio is against quickjs-emscripten',
   },
 );
+row('JS hello world: wasm backend (jailed executor process + worker thread)', wasmHello, {
+  ratio: wasmHello.median / qjsHello.median,
+  note: 'ratio is against quickjs-emscripten',
+});
 row('JS hello world: quickjs-emscripten 0.32, fresh runtime + context per run (peer)', qjsHello);
 row('JS hello world: node backend, warm pool', nodeHello, {
   ratio: nodeHello.median / wasmHello.median,
@@ -130,13 +165,26 @@ const loopNode = await measure(
   { runs: 15, warmup: 2 },
 );
 const loopFuel = (await onWasm(loop, { fuel: 1e12, timeoutMs: 60_000 })).fuelUsed;
-row('CPU loop (1M iterations): wasm backend (QuickJS, fuel metered)', loopWasm, {
-  ratio: loopWasm.median / loopQjs.median,
-  note: `${fmt(loopFuel / 1e6)}M fuel; ratio against quickjs-emscripten`,
+// The same engine binary without fuel: quickjs-wasi's own loader, one VM reused.
+const vm = await QuickJS.create({ wasm: readFileSync(require.resolve('quickjs-wasi/quickjs.wasm')) });
+const loopBare = await measure(
+  () => {
+    const value = vm.evalCode(`(() => {${loop}})()`).consume((h) => h.toNumber());
+    if (value !== expected) throw new Error('quickjs-wasi disagrees');
+  },
+  { runs: 15, warmup: 2 },
+);
+row('CPU loop (1M iterations): wasm backend (QuickJS-ng, fuel metered)', loopWasm, {
+  ratio: loopWasm.median / loopBare.median,
+  target: 'within 1.1x of the same engine without fuel',
+  note: `${fmt(loopFuel / 1e6)}M fuel; ratio against the same engine without fuel`,
 });
-row('CPU loop (1M iterations): quickjs-emscripten (QuickJS, no metering)', loopQjs);
+row('CPU loop (1M iterations): the same QuickJS-ng binary without fuel (quickjs-wasi)', loopBare);
+row('CPU loop (1M iterations): quickjs-emscripten (QuickJS 2025, no metering)', loopQjs);
 row('CPU loop (1M iterations): node backend (V8 JIT, process per run)', loopNode);
 
+vm.dispose();
+await engine.close();
 await wasm.close();
 await node.close();
 report(rows);

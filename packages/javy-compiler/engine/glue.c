@@ -54,6 +54,9 @@ QJS(qjs_new_host_function) JSValue *qjs_new_host_function(const char *name, size
 QJS(qjs_new_number) JSValue *qjs_new_number(double value);
 QJS(qjs_get_undefined) JSValue *qjs_get_undefined(void);
 QJS(qjs_free_value) void qjs_free_value(JSValue *boxed);
+QJS(qjs_is_promise) int qjs_is_promise(JSValue *boxed);
+QJS(qjs_promise_state) int qjs_promise_state(JSValue *boxed);
+QJS(qjs_promise_result) JSValue *qjs_promise_result(JSValue *boxed);
 QJS(JS_SetMaxStackSize) void JS_SetMaxStackSize(JSRuntime *, size_t);
 QJS(JS_RunGC) void JS_RunGC(JSRuntime *);
 QJS(JS_SetGCThreshold) void JS_SetGCThreshold(JSRuntime *, size_t);
@@ -154,8 +157,16 @@ static double arg_number(int argc, JSValue **argv, int i) {
   return d;
 }
 
-/* Host functions the prelude receives: write(fd, text), result(text) (once), random32(). */
+/* Host functions the prelude receives: write(fd, text), result(text) (once), random32(), and
+   promiseState(p) / promiseResult(p), which let the console show a promise's state as node does. */
 EXPORT("host_call") JSValue *host_call(const char *name, size_t name_len, JSValue *this_val, int argc, JSValue **argv) {
+  int is_state = name_is(name, name_len, "promiseState");
+  if (is_state || name_is(name, name_len, "promiseResult")) {
+    if (argc < 1 || !qjs_is_promise(argv[0])) return qjs_get_undefined();
+    /* 0 pending, 1 fulfilled, 2 rejected */
+    if (is_state) return qjs_new_number((double)qjs_promise_state(argv[0]));
+    return qjs_promise_state(argv[0]) == 0 ? qjs_get_undefined() : qjs_promise_result(argv[0]);
+  }
   if (name_is(name, name_len, "random32")) {
     uint32_t r = 0;
     glue_random_get(&r, sizeof r);
@@ -236,6 +247,8 @@ EXPORT("wizer.initialize") void memory_mcp_wizer_initialize(void) {
   add_host_function(host, "write", 5);
   add_host_function(host, "result", 6);
   add_host_function(host, "random32", 8);
+  add_host_function(host, "promiseState", 12);
+  add_host_function(host, "promiseResult", 13);
   driver = JS_Call(ctx, fn, UNDEFINED, 1, &host);
   JS_FreeValue(ctx, host);
   JS_FreeValue(ctx, fn);
@@ -286,6 +299,8 @@ static int report_failure(JSValue error) {
    driver, pumps jobs and timers until nothing is left, and lets the driver report. Returns the
    process exit code. */
 static int run_bytecode(const uint8_t *bytecode, size_t len) {
+  /* a run may start from the state another run left (a saved session): nothing of it carries over */
+  result_written = 0;
   size_t input_len;
   char *input_text = (char *)read_fd(0, &input_len);
   JSValue input = JS_NewStringLen(ctx, input_text ? input_text : "", input_len);
@@ -293,6 +308,9 @@ static int run_bytecode(const uint8_t *bytecode, size_t len) {
   if (IS_EXCEPTION(input)) return report_failure(JS_GetException(ctx));
 
   JSValue fn = JS_ReadObject(ctx, bytecode, len, READ_OBJ_BYTECODE);
+  /* the module's _start copied the bytecode into a buffer from memory_mcp_alloc; QuickJS keeps its
+     own copy, so the buffer goes back now (a saved session does not grow by it at every call) */
+  free((void *)bytecode);
   if (!IS_EXCEPTION(fn)) fn = JS_EvalFunction(ctx, fn);
   if (IS_EXCEPTION(fn)) {
     JS_FreeValue(ctx, input);

@@ -14,7 +14,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ByteReader, ByteWriter, readModuleInfo, rebuildModule, sectionPayload } from '@memory-mcp/wasm-binary';
+import {
+  ByteReader,
+  ByteWriter,
+  readModuleInfo,
+  rebuildModule,
+  sectionPayload,
+} from '@memory-mcp/wasm-binary';
 
 const require = createRequire(import.meta.url);
 const pkgDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -51,7 +57,8 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const qwDir = dirname(require.resolve('quickjs-wasi/package.json'));
 const qwVersion = JSON.parse(readFileSync(join(qwDir, 'package.json'), 'utf8')).version;
 const reactor = readFileSync(join(qwDir, QUICKJS_WASI.file));
-if (qwVersion !== QUICKJS_WASI.version) fail(`quickjs-wasi ${qwVersion} installed, ${QUICKJS_WASI.version} pinned`);
+if (qwVersion !== QUICKJS_WASI.version)
+  fail(`quickjs-wasi ${qwVersion} installed, ${QUICKJS_WASI.version} pinned`);
 if (sha256(reactor) !== QUICKJS_WASI.sha256) {
   fail(`quickjs.wasm has SHA-256 ${sha256(reactor)}, pinned ${QUICKJS_WASI.sha256}`);
 }
@@ -115,7 +122,13 @@ writeFileSync(join(work, 'reactor.wat'), wat);
 execFileSync(binaryen('wasm-as'), [...FEATURES, join(work, 'reactor.wat'), '-o', join(work, 'quickjs.wasm')]);
 
 // 2. The glue: no libc, its data and stack in the pages added above, the reactor's memory imported.
-const glueFlags = ['--target=wasm32', '-O2', '-nostdlib', '-fno-builtin', `-ffile-prefix-map=${engineDir}=engine`];
+const glueFlags = [
+  '--target=wasm32',
+  '-O2',
+  '-nostdlib',
+  '-fno-builtin',
+  `-ffile-prefix-map=${engineDir}=engine`,
+];
 const glueBase = reactorPages * 65536;
 const glueLink = [
   '--no-entry',
@@ -166,9 +179,20 @@ const leftImports = [...mergedWat.matchAll(/\(import "([^"]+)" "([^"]+)"/g)].fil
 if (leftImports.length) fail(`unresolved imports: ${leftImports.map((m) => `${m[1]}.${m[2]}`).join(', ')}`);
 writeFileSync(join(work, 'merged.wat'), mergedWat);
 const enginePath = join(out, 'engine.wasm');
-execFileSync(binaryen('wasm-as'), [...FEATURES, join(work, 'merged.wat'), '-o', join(work, 'engine-unopt.wasm')]);
+execFileSync(binaryen('wasm-as'), [
+  ...FEATURES,
+  join(work, 'merged.wat'),
+  '-o',
+  join(work, 'engine-unopt.wasm'),
+]);
 const optFlags = ['-O2', '--strip-debug', '--strip-producers'];
-execFileSync(binaryen('wasm-opt'), [...FEATURES, ...optFlags, join(work, 'engine-unopt.wasm'), '-o', enginePath]);
+execFileSync(binaryen('wasm-opt'), [
+  ...FEATURES,
+  ...optFlags,
+  join(work, 'engine-unopt.wasm'),
+  '-o',
+  enginePath,
+]);
 
 // 4. The prelude, then Wizer.
 const preludeDir = join(engineDir, 'prelude');
@@ -198,7 +222,11 @@ const metered = await meterModule(new Uint8Array(readFileSync(snapshotPath)));
 const meteredPath = join(out, 'engine.metered.wasm');
 writeFileSync(meteredPath, metered.bytes);
 const meteringPath = join(out, 'engine.metered.json');
-const metering = { version: FUEL_METERING_VERSION, hasStart: metered.hasStart, maxStaticCharge: metered.maxStaticCharge };
+const metering = {
+  version: FUEL_METERING_VERSION,
+  hasStart: metered.hasStart,
+  maxStaticCharge: metered.maxStaticCharge,
+};
 writeFileSync(meteringPath, `${JSON.stringify(metering, null, 2)}\n`);
 
 /**
@@ -236,7 +264,8 @@ function coalesceDataSegments(bytes) {
     section.u32(0).u8(0x41).s32(segment.offset).u8(0x0b).u32(data.length).bytes(data);
   }
   const changes = new Map([[11, section.finish()]]);
-  if (info.sections.some((sec) => sec.id === 12)) changes.set(12, new ByteWriter().u32(merged.length).finish());
+  if (info.sections.some((sec) => sec.id === 12))
+    changes.set(12, new ByteWriter().u32(merged.length).finish());
   console.log(`data segments: ${count} from Wizer, ${merged.length} after merging runs ${GAP} bytes apart`);
   return rebuildModule(bytes, info.sections, changes);
 }
@@ -253,10 +282,15 @@ const provenance = {
     file: QUICKJS_WASI.file,
     sha256: sha256(reactor),
     license: QUICKJS_WASI.license,
-    upstream: 'https://github.com/quickjs-ng/quickjs compiled to wasm32-wasip1 by https://github.com/vercel-labs/quickjs-wasi',
+    upstream:
+      'https://github.com/quickjs-ng/quickjs compiled to wasm32-wasip1 by https://github.com/vercel-labs/quickjs-wasi',
     quickjs: 'quickjs-ng',
   },
-  glue: { compiler: compilerVersion, flags: glueFlags.map((f) => f.replace(engineDir, '<engine>')), link: glueLink },
+  glue: {
+    compiler: compilerVersion,
+    flags: glueFlags.map((f) => f.replace(engineDir, '<engine>')),
+    link: glueLink,
+  },
   binaryen: { package: 'binaryen', version: binaryenVersion, features: FEATURES, optimize: optFlags },
   prelude: { files: preludeFiles, sha256: sha256(Buffer.from(prelude)) },
   wizer: { package: '@bytecodealliance/wizer', version: wizerVersion, args: wizerArgs },
@@ -285,7 +319,9 @@ if (check) {
   }
   rmSync(out, { recursive: true, force: true });
   if (!same) {
-    fail('engine rebuild differs from the committed engine: the build is not reproducible or the sources changed');
+    fail(
+      'engine rebuild differs from the committed engine: the build is not reproducible or the sources changed',
+    );
   }
   console.log(`engine rebuild is byte-identical (${seconds} s)`);
 } else {

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type CompiledModule, type CompileOptions, CompileError, type Compiler } from '@memory-mcp/sandbox-core';
+import {
+  type CompiledModule,
+  CompileError,
+  type CompileOptions,
+  type Compiler,
+} from '@memory-mcp/sandbox-core';
 import { buildDynamicModule, buildStaticModule, ENGINE_IMPORT, RESULT_FD } from './build-modules.js';
 import { compileToBytecode } from './bytecode-compiler.js';
 import { type CompileCache, MemoryCompileCache } from './compile-cache.js';

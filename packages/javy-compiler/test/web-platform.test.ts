@@ -1,8 +1,9 @@
 // The web-platform layer of the wasm engine (engine/prelude/), run for real: JavaScript compiled by
 // this package, run by the wasm backend. Console output is compared with the node backend's for
 // the same program; everything else with values node gives.
-import type { ExecutionRequest, ExecutionResult } from '@memory-mcp/sandbox-core';
+
 import { NodeBackend } from '@memory-mcp/node-backend';
+import type { ExecutionRequest, ExecutionResult } from '@memory-mcp/sandbox-core';
 import { WasmBackend } from '@memory-mcp/wasm-backend';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCompiler } from '../src/index.js';
@@ -145,7 +146,9 @@ describe('the web globals', () => {
   it('crypto.getRandomValues and randomUUID: well formed, and seeded under policy.deterministic', async () => {
     const code = `return [crypto.randomUUID(), [...crypto.getRandomValues(new Uint8Array(8))], Math.random()];`;
     const [a, b] = await Promise.all([value(code), value(code)]);
-    expect((a as string[])[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect((a as string[])[0]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(a).not.toEqual(b);
     const det = { policy: { deterministic: true } } as Partial<ExecutionRequest>;
     const [c, d] = await Promise.all([run(code, det), run(code, det)]);
@@ -160,7 +163,9 @@ describe('the web globals', () => {
 
   it('performance.now is monotonic', async () => {
     expect(
-      await value(`const a = performance.now(); let x = 0; for (let i = 0; i < 1e4; i++) x += i; return performance.now() >= a && a >= 0;`),
+      await value(
+        `const a = performance.now(); let x = 0; for (let i = 0; i < 1e4; i++) x += i; return performance.now() >= a && a >= 0;`,
+      ),
     ).toBe(true);
   });
 
@@ -208,7 +213,9 @@ describe('a console like node', () => {
     ));
 
   it('console.assert, warn and error write to stderr', async () => {
-    const result = await run(`console.assert(false, 'bad %s', 'thing'); console.warn('w'); console.error(new Error('e').message);`);
+    const result = await run(
+      `console.assert(false, 'bad %s', 'thing'); console.warn('w'); console.error(new Error('e').message);`,
+    );
     expect(result.stderr).toBe('Assertion failed: bad thing\nw\ne\n');
     const timed = await run(`console.time('t'); await sleep(5); console.timeEnd('t');`);
     expect(timed.stdout).toMatch(/^t: \d+(\.\d+)?m?s\n$/);
@@ -237,7 +244,9 @@ describe('node-only globals, errors and results', () => {
   });
 
   it('every stack frame has a line and a column in the user code', async () => {
-    const result = await run(`function inner() {\n  throw new Error('deep');\n}\nfunction outer() { inner(); }\nouter();`);
+    const result = await run(
+      `function inner() {\n  throw new Error('deep');\n}\nfunction outer() { inner(); }\nouter();`,
+    );
     expect(result.status).toBe('error');
     const frames = result.error?.stack?.split('\n').filter(Boolean) ?? [];
     expect(frames.length).toBeGreaterThanOrEqual(3);
@@ -248,12 +257,19 @@ describe('node-only globals, errors and results', () => {
 
   it('Function.prototype.toString gives the source', async () => {
     expect(
-      await value(`function add(a, b) { return a + b; }\nconst arrow = (x) => x * 2;\nreturn [add.toString(), String(arrow), (class A { m() {} }).toString()];`),
+      await value(
+        `function add(a, b) { return a + b; }\nconst arrow = (x) => x * 2;\nreturn [add.toString(), String(arrow), (class A { m() {} }).toString()];`,
+      ),
     ).toEqual(['function add(a, b) { return a + b; }', '(x) => x * 2', 'class A { m() {} }']);
   });
 
   it('BigInt, Symbol and function results come back as node reports them', async () => {
-    for (const code of ['return 10n ** 20n', "return Symbol('tag')", 'return function named() {}', 'return 1.5']) {
+    for (const code of [
+      'return 10n ** 20n',
+      "return Symbol('tag')",
+      'return function named() {}',
+      'return 1.5',
+    ]) {
       const [w, n] = await Promise.all([wasm.execute(js(code)), node.execute(js(code))]);
       expect(w.status).toBe('ok');
       expect(w.value).toEqual(n.value);

@@ -11,6 +11,9 @@ function defineGlobal(name, value) {
 const hostWrite = host.write;
 const hostResult = host.result;
 const hostRandom32 = host.random32;
+const hostPromiseState = host.promiseState;
+const hostPromiseResult = host.promiseResult;
+const PROMISE_STATES = ['pending', 'fulfilled', 'rejected'];
 const ObjectDefineProperty = Object.defineProperty;
 const ReflectApply = Reflect.apply;
 const JSONStringify = JSON.stringify;
@@ -32,6 +35,15 @@ host = {
   /** A uniformly random 32-bit unsigned integer (seeded when the run is deterministic). */
   random32() {
     return hostRandom32();
+  },
+  /** A promise's state ('pending', 'fulfilled' or 'rejected'), seen from outside as node's inspect sees it; undefined for anything else. */
+  promiseState(p) {
+    const state = hostPromiseState(p);
+    return state === undefined ? undefined : PROMISE_STATES[state];
+  },
+  /** A settled promise's value or reason. */
+  promiseResult(p) {
+    return hostPromiseResult(p);
   },
   /** `n` random bytes. */
   randomBytes(n) {

@@ -15,14 +15,19 @@ class Timeout {
   constructor(id) {
     this.#id = id;
   }
+  /** As in node: a program whose only timers are unref'd ones is done. */
   ref() {
+    const t = timers.get(this.#id);
+    if (t) t.ref = true;
     return this;
   }
   unref() {
+    const t = timers.get(this.#id);
+    if (t) t.ref = false;
     return this;
   }
   hasRef() {
-    return true;
+    return timers.get(this.#id)?.ref ?? false;
   }
   refresh() {
     const t = timers.get(this.#id);
@@ -49,7 +54,9 @@ function timerDelay(ms) {
 
 function checkCallback(fn) {
   if (typeof fn !== 'function') {
-    throw new TypeError(`The "callback" argument must be of type function. Received ${fn === null ? 'null' : typeof fn}`);
+    throw new TypeError(
+      `The "callback" argument must be of type function. Received ${fn === null ? 'null' : typeof fn}`,
+    );
   }
 }
 
@@ -57,7 +64,7 @@ function addTimer(fn, ms, args, repeat) {
   checkCallback(fn);
   const id = nextTimerId++;
   const delay = timerDelay(ms);
-  timers.set(id, { fn, args, delay, repeat, due: virtualMs + delay, seq: timerSeq++ });
+  timers.set(id, { fn, args, delay, repeat, due: virtualMs + delay, seq: timerSeq++, ref: true });
   const handle = new Timeout(id);
   timeoutIds.set(handle, id);
   return handle;
@@ -152,6 +159,9 @@ function fireNextTimer() {
   }
   let nextId;
   let next;
+  let anyRef = false;
+  for (const t of timers.values()) anyRef ||= t.ref;
+  if (!anyRef) return false;
   for (const [id, t] of timers) {
     if (!next || t.due < next.due || (t.due === next.due && t.seq < next.seq)) {
       next = t;
@@ -168,4 +178,10 @@ function fireNextTimer() {
   }
   ReflectApply(next.fn, globalThis, next.args);
   return true;
+}
+
+/** Forgets every pending timer and immediate: a run that starts from a saved state starts idle. */
+function resetTimers() {
+  timers.clear();
+  immediates.length = 0;
 }

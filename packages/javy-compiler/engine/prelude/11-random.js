@@ -33,17 +33,32 @@ ObjectDefineProperty(Math, 'random', {
   enumerable: false,
 });
 
-const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+const INTEGER_ARRAYS = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+];
 function domError(message, name) {
-  return typeof DOMException === 'function' ? new DOMException(message, name) : Object.assign(new Error(message), { name });
+  return typeof DOMException === 'function'
+    ? new DOMException(message, name)
+    : Object.assign(new Error(message), { name });
 }
 const cryptoObject = {
   getRandomValues(array) {
     if (!INTEGER_ARRAYS.some((C) => array instanceof C)) {
-      throw domError("The data argument must be an integer-type TypedArray", 'TypeMismatchError');
+      throw domError('The data argument must be an integer-type TypedArray', 'TypeMismatchError');
     }
     if (array.byteLength > 65536) {
-      throw domError(`The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`, 'QuotaExceededError');
+      throw domError(
+        `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`,
+        'QuotaExceededError',
+      );
     }
     const bytes = host.randomBytes(array.byteLength);
     new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);

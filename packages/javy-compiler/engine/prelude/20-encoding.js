@@ -81,7 +81,8 @@ const { utf8Encode, utf8Decode } = (() => {
       else {
         // The lead byte holds the sequence length and the top bits; each continuation byte 6 bits.
         dest[written++] = size === 2 ? 0xc0 | (cp >> 6) : size === 3 ? 0xe0 | (cp >> 12) : 0xf0 | (cp >> 18);
-        for (let shift = (size - 2) * 6; shift >= 0; shift -= 6) dest[written++] = 0x80 | ((cp >> shift) & 0x3f);
+        for (let shift = (size - 2) * 6; shift >= 0; shift -= 6)
+          dest[written++] = 0x80 | ((cp >> shift) & 0x3f);
       }
       read += units;
     }
@@ -205,7 +206,7 @@ const { utf8Encode, utf8Decode } = (() => {
         for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i];
         return at;
       },
-      end: (out, at) => at,
+      end: (_out, at) => at,
     };
   }
 
@@ -310,13 +311,11 @@ const { utf8Encode, utf8Decode } = (() => {
       return unitsToString(out.subarray(start), at - start);
     }
 
-    [inspectCustom](depth) {
-      if (typeof depth === 'number' && depth < 0) return this;
-      const view = Object.create({ constructor: TextDecoder });
-      view.encoding = this.#encoding;
-      view.fatal = this.#fatal;
-      view.ignoreBOM = this.#ignoreBOM;
-      return view;
+    // Printed like Node: TextDecoder { encoding: 'utf-8', fatal: false, ignoreBOM: false }.
+    [inspectCustom](depth, options, inspect) {
+      if ((typeof depth === 'number' && depth < 0) || typeof inspect !== 'function') return this;
+      const fields = { encoding: this.#encoding, fatal: this.#fatal, ignoreBOM: this.#ignoreBOM };
+      return `${this.constructor.name} ${inspect(fields, options)}`;
     }
   }
 

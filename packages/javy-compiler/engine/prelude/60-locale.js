@@ -6,18 +6,124 @@
 // small table; anything else formats as en-US.
 
 const LOCALES = {
-  'en-US': { group: ',', decimal: '.', date: 'mdy', dateSep: '/', pad: false, hour12: true, pct: '%', cur: 'before' },
-  'en-GB': { group: ',', decimal: '.', date: 'dmy', dateSep: '/', pad: true, hour12: false, pct: '%', cur: 'before' },
-  'en-IN': { group: ',', decimal: '.', date: 'dmy', dateSep: '/', pad: false, hour12: true, pct: '%', cur: 'before', indian: true, lowerAmPm: true },
-  'de-DE': { group: '.', decimal: ',', date: 'dmy', dateSep: '.', pad: false, hour12: false, pct: '\u00a0%', cur: 'after' },
-  'fr-FR': { group: '\u202f', decimal: ',', date: 'dmy', dateSep: '/', pad: true, hour12: false, pct: '\u202f%', cur: 'after' },
-  'es-ES': { group: '.', decimal: ',', date: 'dmy', dateSep: '/', pad: false, hour12: false, pct: '\u00a0%', cur: 'after', minGroup: 5 },
-  'it-IT': { group: '.', decimal: ',', date: 'dmy', dateSep: '/', pad: true, hour12: false, pct: '%', cur: 'after', minGroup: 5 },
-  'pt-BR': { group: '.', decimal: ',', date: 'dmy', dateSep: '/', pad: true, hour12: false, pct: '%', cur: 'before-space' },
-  'ja-JP': { group: ',', decimal: '.', date: 'ymd', dateSep: '/', pad: false, hour12: false, pct: '%', cur: 'before' },
+  'en-US': {
+    group: ',',
+    decimal: '.',
+    date: 'mdy',
+    dateSep: '/',
+    pad: false,
+    hour12: true,
+    pct: '%',
+    cur: 'before',
+  },
+  'en-GB': {
+    group: ',',
+    decimal: '.',
+    date: 'dmy',
+    dateSep: '/',
+    pad: true,
+    hour12: false,
+    pct: '%',
+    cur: 'before',
+  },
+  'en-IN': {
+    group: ',',
+    decimal: '.',
+    date: 'dmy',
+    dateSep: '/',
+    pad: false,
+    hour12: true,
+    pct: '%',
+    cur: 'before',
+    indian: true,
+    lowerAmPm: true,
+  },
+  'de-DE': {
+    group: '.',
+    decimal: ',',
+    date: 'dmy',
+    dateSep: '.',
+    pad: false,
+    hour12: false,
+    pct: '\u00a0%',
+    cur: 'after',
+  },
+  'fr-FR': {
+    group: '\u202f',
+    decimal: ',',
+    date: 'dmy',
+    dateSep: '/',
+    pad: true,
+    hour12: false,
+    pct: '\u202f%',
+    cur: 'after',
+  },
+  'es-ES': {
+    group: '.',
+    decimal: ',',
+    date: 'dmy',
+    dateSep: '/',
+    pad: false,
+    hour12: false,
+    pct: '\u00a0%',
+    cur: 'after',
+    minGroup: 5,
+  },
+  'it-IT': {
+    group: '.',
+    decimal: ',',
+    date: 'dmy',
+    dateSep: '/',
+    pad: true,
+    hour12: false,
+    pct: '%',
+    cur: 'after',
+    minGroup: 5,
+  },
+  'pt-BR': {
+    group: '.',
+    decimal: ',',
+    date: 'dmy',
+    dateSep: '/',
+    pad: true,
+    hour12: false,
+    pct: '%',
+    cur: 'before-space',
+  },
+  'ja-JP': {
+    group: ',',
+    decimal: '.',
+    date: 'ymd',
+    dateSep: '/',
+    pad: false,
+    hour12: false,
+    pct: '%',
+    cur: 'before',
+  },
 };
-const LANGUAGE_DEFAULT = { en: 'en-US', de: 'de-DE', fr: 'fr-FR', es: 'es-ES', it: 'it-IT', pt: 'pt-BR', ja: 'ja-JP' };
-const CURRENCY_SYMBOLS = { USD: '$', EUR: '€', GBP: '£', JPY: '¥', INR: '₹', CNY: 'CN¥', KRW: '₩', BRL: 'R$', CAD: 'CA$', AUD: 'A$', CHF: 'CHF', MXN: 'MX$' };
+const LANGUAGE_DEFAULT = {
+  en: 'en-US',
+  de: 'de-DE',
+  fr: 'fr-FR',
+  es: 'es-ES',
+  it: 'it-IT',
+  pt: 'pt-BR',
+  ja: 'ja-JP',
+};
+const CURRENCY_SYMBOLS = {
+  USD: '$',
+  EUR: '€',
+  GBP: '£',
+  JPY: '¥',
+  INR: '₹',
+  CNY: 'CN¥',
+  KRW: '₩',
+  BRL: 'R$',
+  CAD: 'CA$',
+  AUD: 'A$',
+  CHF: 'CHF',
+  MXN: 'MX$',
+};
 const CURRENCY_DIGITS = { JPY: 0, KRW: 0 };
 
 function localeInfo(locales) {
@@ -47,8 +153,8 @@ function fixedDigits(x, min, max) {
     if (f.length > max) {
       const digits = `${i}${f.slice(0, max)}`;
       const up = Number(f[max]) >= 5;
-      let n = BigInt(digits) + (up ? 1n : 0n);
-      let s = n.toString().padStart(max + 1, '0');
+      const n = BigInt(digits) + (up ? 1n : 0n);
+      const s = n.toString().padStart(max + 1, '0');
       text = max > 0 ? `${s.slice(0, -max)}.${s.slice(-max)}` : s;
     }
   }
@@ -68,7 +174,8 @@ function formatNumber(value, locales, options = {}) {
   if (Number.isNaN(x)) return 'NaN';
   const style = options.style ?? 'decimal';
   const currency = style === 'currency' ? String(options.currency ?? '').toUpperCase() : undefined;
-  if (style === 'currency' && !currency) throw new TypeError('Currency code is required with currency style.');
+  if (style === 'currency' && !currency)
+    throw new TypeError('Currency code is required with currency style.');
   if (style === 'percent') x *= 100;
   const negative = x < 0 || Object.is(x, -0);
   x = Math.abs(x);
@@ -77,7 +184,12 @@ function formatNumber(value, locales, options = {}) {
   else {
     let suffix = '';
     if (options.notation === 'compact') {
-      const units = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K']];
+      const units = [
+        [1e12, 'T'],
+        [1e9, 'B'],
+        [1e6, 'M'],
+        [1e3, 'K'],
+      ];
       for (const [size, unit] of units) {
         if (x >= size) {
           x /= size;
@@ -93,7 +205,8 @@ function formatNumber(value, locales, options = {}) {
     const defaultMin = curDigits ?? 0;
     if (minF === undefined) minF = maxF === undefined ? defaultMin : Math.min(defaultMin, maxF);
     if (maxF === undefined) maxF = Math.max(minF, defaultMax);
-    if (minF > maxF || maxF > 100 || minF < 0) throw new RangeError('maximumFractionDigits value is out of range.');
+    if (minF > maxF || maxF > 100 || minF < 0)
+      throw new RangeError('maximumFractionDigits value is out of range.');
     let [int, frac] = fixedDigits(x, minF, maxF);
     const minI = options.minimumIntegerDigits ?? 1;
     int = int.padStart(minI, '0');
@@ -101,7 +214,10 @@ function formatNumber(value, locales, options = {}) {
   }
   if (style === 'percent') body += info.pct;
   if (currency) {
-    const symbol = options.currencyDisplay === 'code' ? `${currency}\u00a0` : (CURRENCY_SYMBOLS[currency] ?? `${currency}\u00a0`);
+    const symbol =
+      options.currencyDisplay === 'code'
+        ? `${currency}\u00a0`
+        : (CURRENCY_SYMBOLS[currency] ?? `${currency}\u00a0`);
     if (info.cur === 'after') body = `${body}\u00a0${symbol.trim()}`;
     else if (info.cur === 'before-space') body = `${symbol.trim()}\u00a0${body}`;
     else body = `${symbol}${body}`;
@@ -113,7 +229,12 @@ function formatNumber(value, locales, options = {}) {
 const numberToLocale = function toLocaleString(locales, options) {
   return formatNumber(Number.prototype.valueOf.call(this), locales, options);
 };
-ObjectDefineProperty(Number.prototype, 'toLocaleString', { value: numberToLocale, writable: true, configurable: true, enumerable: false });
+ObjectDefineProperty(Number.prototype, 'toLocaleString', {
+  value: numberToLocale,
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
 ObjectDefineProperty(BigInt.prototype, 'toLocaleString', {
   value: function toLocaleString(locales, options) {
     return formatNumber(BigInt.prototype.valueOf.call(this), locales, options);
@@ -134,7 +255,20 @@ ObjectDefineProperty(Array.prototype, 'toLocaleString', {
 });
 
 // ---- dates (UTC: the sandbox's time zone)
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const pad2 = (n) => String(n).padStart(2, '0');
 
@@ -153,13 +287,18 @@ function dateParts(date) {
 function checkTimeZone(options) {
   const tz = options?.timeZone;
   if (tz !== undefined && !/^(utc|gmt|etc\/utc|etc\/gmt|z)$/i.test(String(tz))) {
-    throw new RangeError(`time zone ${tz} is not available in the wasm sandbox (no time zone data; times are UTC); run this code on the node backend`);
+    throw new RangeError(
+      `time zone ${tz} is not available in the wasm sandbox (no time zone data; times are UTC); run this code on the node backend`,
+    );
   }
 }
 
 function formatTime(p, info, options) {
-  const hour12 = options.hour12 ?? (options.hourCycle ? options.hourCycle === 'h12' || options.hourCycle === 'h11' : info.hour12);
-  const showSecond = options.second !== undefined || (options.hour === undefined && options.minute === undefined);
+  const hour12 =
+    options.hour12 ??
+    (options.hourCycle ? options.hourCycle === 'h12' || options.hourCycle === 'h11' : info.hour12);
+  const showSecond =
+    options.second !== undefined || (options.hour === undefined && options.minute === undefined);
   const showMinute = options.minute !== undefined || options.hour === undefined || showSecond;
   let h = p.hour;
   let ampm = '';
@@ -168,7 +307,8 @@ function formatTime(p, info, options) {
     if (info.lowerAmPm) ampm = ampm.toLowerCase();
     h = h % 12 || 12;
   }
-  const hourText = options.hour === '2-digit' || (!hour12 && options.hour !== 'numeric') ? pad2(h) : String(h);
+  const hourText =
+    options.hour === '2-digit' || (!hour12 && options.hour !== 'numeric') ? pad2(h) : String(h);
   let text = hourText;
   if (showMinute) text += `:${pad2(p.minute)}`;
   if (showSecond) text += `:${pad2(p.second)}`;
@@ -179,19 +319,32 @@ function formatDate(p, info, options) {
   const { weekday, year, month, day } = options;
   const textual = month === 'long' || month === 'short' || month === 'narrow';
   if (textual || (weekday && !year && !month && !day)) {
-    const monthName = month === 'long' ? MONTHS[p.month] : month === 'short' ? MONTHS[p.month].slice(0, 3) : month === 'narrow' ? MONTHS[p.month][0] : '';
+    const monthName =
+      month === 'long'
+        ? MONTHS[p.month]
+        : month === 'short'
+          ? MONTHS[p.month].slice(0, 3)
+          : month === 'narrow'
+            ? MONTHS[p.month][0]
+            : '';
     const dayText = day ? (day === '2-digit' ? pad2(p.day) : String(p.day)) : '';
     let text = [monthName, dayText].filter(Boolean).join(' ');
     if (year) text = text ? `${text}, ${year === '2-digit' ? pad2(p.year % 100) : p.year}` : String(p.year);
     if (weekday) {
-      const w = weekday === 'long' ? WEEKDAYS[p.weekday] : weekday === 'short' ? WEEKDAYS[p.weekday].slice(0, 3) : WEEKDAYS[p.weekday][0];
+      const w =
+        weekday === 'long'
+          ? WEEKDAYS[p.weekday]
+          : weekday === 'short'
+            ? WEEKDAYS[p.weekday].slice(0, 3)
+            : WEEKDAYS[p.weekday][0];
       text = text ? `${w}, ${text}` : w;
     }
     return text;
   }
   const parts = [];
   const d = day === '2-digit' || (info.pad && day !== 'numeric') ? pad2(p.day) : String(p.day);
-  const m = month === '2-digit' || (info.pad && month !== 'numeric') ? pad2(p.month + 1) : String(p.month + 1);
+  const m =
+    month === '2-digit' || (info.pad && month !== 'numeric') ? pad2(p.month + 1) : String(p.month + 1);
   const y = year === '2-digit' ? pad2(p.year % 100) : String(p.year);
   const has = (k) => options[k] !== undefined || (!year && !month && !day);
   for (const field of info.date) {
@@ -222,8 +375,15 @@ function localeDate(date, locales, options, defaults) {
   if (options.dateStyle || options.timeStyle) {
     if (options.dateStyle) dateOptions = DATE_STYLES[options.dateStyle] ?? {};
     else dateOptions = undefined;
-    if (options.timeStyle) timeOptions = options.timeStyle === 'short' ? { hour: 'numeric', minute: '2-digit' } : { hour: 'numeric', minute: '2-digit', second: '2-digit' };
-    const text = [dateOptions && formatDate(p, info, dateOptions), timeOptions && formatTime(p, info, { ...options, ...timeOptions })].filter(Boolean);
+    if (options.timeStyle)
+      timeOptions =
+        options.timeStyle === 'short'
+          ? { hour: 'numeric', minute: '2-digit' }
+          : { hour: 'numeric', minute: '2-digit', second: '2-digit' };
+    const text = [
+      dateOptions && formatDate(p, info, dateOptions),
+      timeOptions && formatTime(p, info, { ...options, ...timeOptions }),
+    ].filter(Boolean);
     return text.join(options.dateStyle === 'full' || options.dateStyle === 'long' ? ' at ' : ', ');
   }
   const anyDate = dateKeys.some((k) => options[k] !== undefined);
@@ -237,7 +397,11 @@ function localeDate(date, locales, options, defaults) {
   return text.join(info === LOCALES['ja-JP'] || info === LOCALES['fr-FR'] ? ' ' : ', ');
 }
 
-for (const [name, defaults] of [['toLocaleString', 'all'], ['toLocaleDateString', 'date'], ['toLocaleTimeString', 'time']]) {
+for (const [name, defaults] of [
+  ['toLocaleString', 'all'],
+  ['toLocaleDateString', 'date'],
+  ['toLocaleTimeString', 'time'],
+]) {
   ObjectDefineProperty(Date.prototype, name, {
     value: {
       [name](locales, options) {
@@ -328,7 +492,8 @@ function compareStrings(a, b, options) {
 }
 ObjectDefineProperty(String.prototype, 'localeCompare', {
   value: function localeCompare(that, locales, options) {
-    if (this === null || this === undefined) throw new TypeError('String.prototype.localeCompare called on null or undefined');
+    if (this === null || this === undefined)
+      throw new TypeError('String.prototype.localeCompare called on null or undefined');
     return compareStrings(String(this), String(that), options);
   },
   writable: true,

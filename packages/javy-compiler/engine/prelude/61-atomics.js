@@ -3,7 +3,12 @@
 // 'not-equal' or 'timed-out' at once, as an agent's single-threaded code expects.
 if (typeof Atomics === 'undefined') {
   const check = (ta, index) => {
-    if (!ArrayBuffer.isView(ta) || ta instanceof DataView || ta instanceof Float32Array || ta instanceof Float64Array) {
+    if (
+      !ArrayBuffer.isView(ta) ||
+      ta instanceof DataView ||
+      ta instanceof Float32Array ||
+      ta instanceof Float64Array
+    ) {
       throw new TypeError('Atomics operations need an integer typed array');
     }
     const i = Number(index);

@@ -101,6 +101,9 @@ function writeRecord(record) {
 
 return {
   begin(fn, inputText) {
+    outcome = 0;
+    outcomeValue = undefined;
+    resetTimers();
     reseedMathRandom();
     let input;
     if (inputText.length > 0) {
