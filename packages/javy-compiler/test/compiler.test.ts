@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CompileError } from '@memory-mcp/sandbox-core';
+import { FUEL_METERING_VERSION, meterModule } from '@memory-mcp/wasm-backend';
 import { describe, expect, it } from 'vitest';
 import {
   createCompiler,
@@ -12,6 +13,25 @@ import {
   loadEngine,
   MemoryCompileCache,
 } from '../src/index.js';
+
+describe('the shipped engine', () => {
+  it('the metered engine is exactly what the wasm backend instrumenter makes of the snapshot, at its version', async () => {
+    const engine = loadEngine();
+    expect(engine.metered.version).toBe(FUEL_METERING_VERSION);
+    const metered = await meterModule(engine.snapshot);
+    expect(Buffer.from(metered.bytes).equals(Buffer.from(engine.metered.bytes))).toBe(true);
+    expect(metered).toMatchObject({
+      hasStart: engine.metered.hasStart,
+      maxStaticCharge: engine.metered.maxStaticCharge,
+    });
+  });
+
+  it('dynamic modules carry the metered engine beside the plain one', async () => {
+    const compiled = await createCompiler({ mode: 'dynamic' }).compile('return 1');
+    expect(compiled.metered?.version).toBe(FUEL_METERING_VERSION);
+    expect(Object.keys(compiled.metered?.imports ?? {})).toEqual(Object.keys(compiled.imports ?? {}));
+  });
+});
 
 describe('QuickJsCompiler', () => {
   it('static mode builds a standalone WASI command that another WASI runtime (node:wasi) runs', async () => {
