@@ -21,6 +21,10 @@ const JSONParse = JSON.parse;
 const PromiseThen = Promise.prototype.then;
 const ObjectToString = Object.prototype.toString;
 const StringReplace = String.prototype.replace;
+const StringSplit = String.prototype.split;
+const StringIncludes = String.prototype.includes;
+const ArrayFilter = Array.prototype.filter;
+const ArrayJoin = Array.prototype.join;
 
 // What the rest of the layer calls `host`: the primitives, wrapped so nothing reaches the raw ones.
 host = {

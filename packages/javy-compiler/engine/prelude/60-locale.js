@@ -246,7 +246,13 @@ ObjectDefineProperty(BigInt.prototype, 'toLocaleString', {
 ObjectDefineProperty(Array.prototype, 'toLocaleString', {
   value: function toLocaleString(locales, options) {
     return Array.prototype.map
-      .call(this, (v) => (v === null || v === undefined ? '' : v.toLocaleString(locales, options)))
+      .call(this, (v) =>
+        v === null || v === undefined
+          ? ''
+          : locales === undefined && options === undefined
+            ? v.toLocaleString()
+            : v.toLocaleString(locales, options),
+      )
       .join(',');
   },
   writable: true,

@@ -57,10 +57,10 @@ function encodeValue(value) {
 /** The frames in user code (the layer's own are left out by 12-errors.js, unless code replaced it). */
 function userStack(stack) {
   if (typeof stack !== 'string') return undefined;
-  return stack
-    .split('\n')
-    .filter((line) => !line.includes(PRELUDE_FILE))
-    .join('\n');
+  // captured methods: user code may have replaced String and Array prototype methods by now
+  const lines = ReflectApply(StringSplit, stack, ['\n']);
+  const kept = ReflectApply(ArrayFilter, lines, [(line) => !ReflectApply(StringIncludes, line, [PRELUDE_FILE])]);
+  return ReflectApply(ArrayJoin, kept, ['\n']);
 }
 
 function safeString(value, fallback) {
@@ -90,13 +90,35 @@ function errorRecord(error) {
   } catch {
     message = '[unprintable]';
   }
-  const info = { name, message };
-  if (stack !== undefined) info.stack = stack;
-  return { ok: false, error: info };
+  return { ok: false, error: stack === undefined ? { name, message } : { name, message, stack } };
+}
+
+/**
+ * The record by hand, from strings only: JSON.stringify of an object, arrays, their iterators and
+ * push all go through prototypes user code may have replaced (a getter-only Array.prototype[0]
+ * makes JSON.stringify throw). JSONStringify of a string touches none of them.
+ */
+function field(text, key, value) {
+  if (value === undefined) return text;
+  const encoded = typeof value === 'boolean' ? String(value) : JSONStringify(value);
+  return `${text === '' ? '' : `${text},`}"${key}":${encoded}`;
+}
+
+function recordJson(record) {
+  if (record.ok) {
+    let text = field('', 'ok', true);
+    text = field(text, 'json', record.json);
+    return `{${field(text, 'description', record.description)}}`;
+  }
+  const error = record.error;
+  let inner = field('', 'name', error.name);
+  inner = field(inner, 'message', error.message);
+  inner = field(inner, 'stack', error.stack);
+  return `{"ok":false,"error":{${inner}}}`;
 }
 
 function writeRecord(record) {
-  host.result(JSONStringify(record));
+  host.result(recordJson(record));
 }
 
 return {
