@@ -173,6 +173,13 @@ mergedWat = mergedWat.replace(/^ \(export "([^"]+)" \([^)]*\)\)\n/gm, (line, nam
 for (const name of KEEP_EXPORTS) {
   if (!mergedWat.includes(`(export "${name}"`)) fail(`the merged engine does not export ${name}`);
 }
+// Every mutable global exported (the two C stack pointers): with the memory, that is the engine's
+// whole mutable state, so a host may reset a used instance instead of instantiating a new one.
+const mutableGlobals = [...mergedWat.matchAll(/^ \(global \$(\S+) \(mut /gm)].map((m) => m[1]);
+mergedWat = mergedWat.replace(
+  /^ \(export "memory" /m,
+  `${mutableGlobals.map((g, i) => ` (export "memory_mcp_state_${i}" (global $${g}))\n`).join('')} (export "memory" `,
+);
 const leftImports = [...mergedWat.matchAll(/\(import "([^"]+)" "([^"]+)"/g)].filter(
   (m) => m[1] !== 'wasi_snapshot_preview1',
 );
@@ -219,6 +226,23 @@ writeFileSync(snapshotPath, coalesceDataSegments(readFileSync(snapshotPath)));
 //    meter a megabyte of engine each time they start (CompiledModule.metered).
 const { meterModule, FUEL_METERING_VERSION } = await import('@memory-mcp/wasm-backend');
 const metered = await meterModule(new Uint8Array(readFileSync(snapshotPath)));
+// What makes the metered engine resettable: no instruction can change a table, and every mutable
+// global is exported (checked on the final bytes).
+const meteredWasm = join(tmpdir(), `memory-mcp-metered-${process.pid}.wasm`);
+writeFileSync(meteredWasm, metered.bytes);
+const meteredWat = execFileSync(binaryen('wasm-dis'), [meteredWasm], { maxBuffer: 1 << 30 }).toString();
+rmSync(meteredWasm);
+const tableOps = meteredWat.match(/\btable\.(set|grow|fill|copy|init)\b|\belem\.drop\b/g) ?? [];
+const globalNames = [...meteredWat.matchAll(/^ \(global \$(\S+) \(mut /gm)].map((m) => m[1]);
+const exportedGlobals = new Set(
+  [...meteredWat.matchAll(/^ \(export "[^"]+" \(global \$(\S+)\)\)/gm)].map((m) => m[1]),
+);
+const hidden = globalNames.filter((g) => !exportedGlobals.has(g));
+if (tableOps.length > 0 || hidden.length > 0) {
+  fail(
+    `the engine is not resettable: ${tableOps.length} table mutations, unexported mutable globals ${hidden.join(', ')}`,
+  );
+}
 const meteredPath = join(out, 'engine.metered.wasm');
 writeFileSync(meteredPath, metered.bytes);
 const meteringPath = join(out, 'engine.metered.json');
@@ -226,6 +250,7 @@ const metering = {
   version: FUEL_METERING_VERSION,
   hasStart: metered.hasStart,
   maxStaticCharge: metered.maxStaticCharge,
+  resettable: true,
 };
 writeFileSync(meteringPath, `${JSON.stringify(metering, null, 2)}\n`);
 

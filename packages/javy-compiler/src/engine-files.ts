@@ -8,7 +8,13 @@ export interface EngineFiles {
   /** The engine pre-initialized with Wizer: runtime and context already created. */
   snapshot: Uint8Array;
   /** The snapshot metered for fuel at build time, and the instrumenter version that did it. */
-  metered: { version: string; bytes: Uint8Array; hasStart: boolean; maxStaticCharge: number };
+  metered: {
+    version: string;
+    bytes: Uint8Array;
+    hasStart: boolean;
+    maxStaticCharge: number;
+    resettable: boolean;
+  };
   /** SHA-256 of the snapshot: part of every cache key. */
   hash: string;
   version: string;
@@ -30,9 +36,10 @@ export function loadEngine(): EngineFiles {
     version: string;
     hasStart: boolean;
     maxStaticCharge: number;
+    resettable?: boolean;
   };
   cached = {
-    metered: { ...metering, bytes: file('engine.metered.wasm') },
+    metered: { ...metering, resettable: metering.resettable === true, bytes: file('engine.metered.wasm') },
     engine: file('engine.wasm'),
     snapshot,
     hash: createHash('sha256').update(snapshot).digest('hex'),

@@ -82,6 +82,7 @@ export class QuickJsCompiler implements Compiler {
                   bytes: this.engine.metered.bytes,
                   hasStart: this.engine.metered.hasStart,
                   maxStaticCharge: this.engine.metered.maxStaticCharge,
+                  resettable: this.engine.metered.resettable,
                 },
               },
             },

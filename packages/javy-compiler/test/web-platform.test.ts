@@ -287,3 +287,25 @@ describe('node-only globals, errors and results', () => {
     expect(w.value).toEqual(n.value);
   });
 });
+
+describe('a reused engine instance starts clean', () => {
+  // One worker, so every run reuses the same engine instance, reset in between.
+  const single = new WasmBackend({ maxConcurrency: 1, compiler: createCompiler({ mode: 'dynamic' }) });
+  afterAll(() => single.close());
+
+  it('nothing a run leaves behind (globals, patched built-ins, timers) reaches the next run', async () => {
+    const dirty = await single.execute(
+      js(`globalThis.leak = 'secret'; Array.prototype.push = () => 'patched'; Object.prototype.polluted = 1;
+          setInterval(() => {}, 1).unref(); return 'dirty';`),
+    );
+    expect(dirty.status).toBe('ok');
+    const fuelExhausted = await single.execute(js('for (;;) {}', { limits: { fuel: 2_000_000 } }));
+    expect(fuelExhausted.status).toBe('out_of_fuel');
+    const clean = await single.execute(
+      js(
+        `const a = []; a.push(1); return [typeof leak, a.length, 'polluted' in {}, typeof Array.prototype.push];`,
+      ),
+    );
+    expect(clean).toMatchObject({ status: 'ok', value: ['undefined', 1, false, 'function'] });
+  });
+});

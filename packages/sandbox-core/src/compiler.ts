@@ -37,6 +37,13 @@ export interface MeteredModule {
   bytes: Uint8Array;
   hasStart: boolean;
   maxStaticCharge: number;
+  /**
+   * All the module's mutable state is its memory and its exported globals (no table can change,
+   * every mutable global is exported): a host may reset a used instance to its initial state (copy
+   * the initial memory back, restore the globals) instead of instantiating anew. The compiler's
+   * build checks this; a backend trusts it only together with the rest of `metered`.
+   */
+  resettable?: boolean;
 }
 
 /**

@@ -11,6 +11,7 @@ export {
 } from '@memory-mcp/wasm-binary';
 export { type CappedModule, capMemory } from './binary/cap-memory.js';
 export { DEFAULT_MAX_TABLE_ELEMENTS } from './binary/cap-tables.js';
+export { meterModule } from './engine/prepare-module.js';
 export {
   type EngineRequest,
   type PrecompiledModule,
@@ -22,14 +23,13 @@ export type { ExecutorCompiler } from './executor/executor-protocol.js';
 export { executorCodeRoots, type JailedExecutorOptions, jailedExecutor } from './executor/jailed-executor.js';
 export type { ExecutorCommand, ExecutorProcess, SpawnExecutor } from './executor/spawn-executor.js';
 export { EXECUTOR_NICENESS, spawnChildExecutor } from './executor/spawn-executor.js';
-export { meterModule } from './engine/prepare-module.js';
 export { UnknownOpcodeError } from './fuel/decode-instruction.js';
-export { FUEL_METERING_VERSION } from './fuel/fuel-instrumenter.js';
 export { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 export {
   FUEL_COSTS,
   FUEL_EXPORT,
   FUEL_INSTRUMENTER_VERSION,
+  FUEL_METERING_VERSION,
   type InstrumentedModule,
   type InstrumentOptions,
   instrumentFuel,

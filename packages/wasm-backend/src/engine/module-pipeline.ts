@@ -19,7 +19,7 @@ export interface ModulePipelineOptions {
    * The bytes are already metered by this instrumenter (a trusted compiler's engine, see
    * `CompiledModule.metered`): skip validating and metering them again.
    */
-  metered?: { hasStart: boolean; maxStaticCharge: number };
+  metered?: { hasStart: boolean; maxStaticCharge: number; resettable?: boolean };
 }
 
 /**
@@ -43,6 +43,8 @@ export interface PreparedModule {
   wasiImports: Record<string, string[]>;
   /** Bytes of the rewritten module, for a cache's budget. */
   codeBytes: number;
+  /** A used instance may be reset instead of replaced (see `MeteredModule.resettable`). */
+  resettable?: boolean;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function prepareModule(
     codeBytes: tables.bytes.length,
   };
   if (capped.memoryExport) prepared.memoryExport = capped.memoryExport;
+  if (metered?.resettable) prepared.resettable = true;
   for (const imp of info.imports) {
     if (linkNames.includes(imp.module)) continue;
     if (WASI_NAMESPACES.has(imp.module) && imp.kind === 'func') {

@@ -74,7 +74,9 @@ export function isComponent(bytes: Uint8Array): boolean {
  * Meters a module ahead of time, for a compiler that ships its engine metered (see
  * `CompiledModule.metered`). The same validation and instrumenter every run uses.
  */
-export async function meterModule(bytes: Uint8Array): Promise<{ bytes: Uint8Array; hasStart: boolean; maxStaticCharge: number }> {
+export async function meterModule(
+  bytes: Uint8Array,
+): Promise<{ bytes: Uint8Array; hasStart: boolean; maxStaticCharge: number }> {
   const { bytes: metered, hasStart, maxStaticCharge } = await validateAndInstrument(bytes);
   return { bytes: metered, hasStart, maxStaticCharge };
 }

@@ -395,6 +395,7 @@ export class WasmEngine implements Backend {
           wasiImports: module.wasiImports,
           hasStart: module.hasStart,
           ...(module.memoryExport ? { memoryExport: module.memoryExport } : {}),
+          ...(module.resettable ? { resettable: true } : {}),
         }),
       );
     }

@@ -4,8 +4,8 @@ import { CompileError, type Compiler, InvalidRequestError } from '@memory-mcp/sa
 import { prepareComponent } from '../component/component-pipeline.js';
 import { moduleCacheKey } from '../engine/module-cache-key.js';
 import { prepareModule } from '../engine/module-pipeline.js';
-import { sha256 } from '../result-channel/result-channel-registry.js';
 import { FUEL_METERING_VERSION } from '../fuel/fuel-instrumenter.js';
+import { sha256 } from '../result-channel/result-channel-registry.js';
 import { compileWat } from '../wat-compiler.js';
 import type { PreparedLink, PrepareMessage, PrepareReply } from './worker-protocol.js';
 
@@ -80,7 +80,13 @@ export async function runPrepareJob(
                     capPages,
                     maxTableElements,
                     ...(premetered
-                      ? { metered: { hasStart: premetered.hasStart, maxStaticCharge: premetered.maxStaticCharge } }
+                      ? {
+                          metered: {
+                            hasStart: premetered.hasStart,
+                            maxStaticCharge: premetered.maxStaticCharge,
+                            ...(premetered.resettable ? { resettable: true } : {}),
+                          },
+                        }
                       : {}),
                   }),
                 },

@@ -82,8 +82,17 @@ interface Prepared {
   instance: WebAssembly.Instance;
   /** The WASI functions it imported forward to whichever host is current. */
   setHost(host: WasiPreview1Host): void;
+  /**
+   * For a resettable link: puts the instance back in its initial state (memory and exported
+   * globals), false when it cannot (its memory grew). Undefined: never reused.
+   */
+  reset?: () => boolean;
 }
 const prepared = new Map<string, Prepared>();
+/** Instances of resettable links that served the current run, to reset once it is answered. */
+const used = new Map<string, Prepared>();
+/** A resettable link's initial state, per key: the memory image and the exported mutable globals. */
+const initialStates = new Map<string, { image: Uint8Array; globals: Map<string, unknown> }>();
 /** Linked modules by key: the backend posts each one to a worker only once. */
 const linkedModules = new Map<string, WebAssembly.Module>();
 
@@ -105,6 +114,7 @@ function instantiateForwarding(link: LinkedModule): Prepared {
   const instance = new WebAssembly.Instance(cachedModule(link.key, link.module), imports);
   return {
     instance,
+    ...(link.resettable ? { reset: resetterFor(link, instance) } : {}),
     setHost(host) {
       table = Object.fromEntries(
         Object.entries(link.wasiImports).map(([namespace, names]) => [
@@ -116,15 +126,53 @@ function instantiateForwarding(link: LinkedModule): Prepared {
   };
 }
 
+/**
+ * Resetting a used engine instance costs a copy of its initial memory; a new instance also pays
+ * for fresh pages, the data segments and the instance itself. Sound only for modules whose whole
+ * mutable state is memory plus exported globals, which the compiler's build checks (`resettable`).
+ */
+function resetterFor(link: LinkedModule, instance: WebAssembly.Instance): (() => boolean) | undefined {
+  const memory = link.memoryExport ? instance.exports[link.memoryExport] : undefined;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  let state = initialStates.get(link.key);
+  if (!state) {
+    const globals = new Map<string, unknown>();
+    for (const [name, value] of Object.entries(instance.exports)) {
+      if (!(value instanceof WebAssembly.Global)) continue;
+      try {
+        value.value = value.value; // throws for an immutable global: nothing to restore
+        globals.set(name, value.value);
+      } catch {}
+    }
+    state = { image: new Uint8Array(memory.buffer).slice(), globals };
+    initialStates.set(link.key, state);
+  }
+  const { image, globals } = state;
+  return () => {
+    if (memory.buffer.byteLength !== image.byteLength) return false;
+    new Uint8Array(memory.buffer).set(image);
+    for (const [name, value] of globals) (instance.exports[name] as WebAssembly.Global).value = value;
+    return true;
+  };
+}
+
 function takePrepared(link: LinkedModule, host: WasiPreview1Host): WebAssembly.Instance {
   const ready = prepared.get(link.key) ?? instantiateForwarding(link);
   prepared.delete(link.key);
+  if (ready.reset) used.set(link.key, ready);
   ready.setHost(host);
   return ready.instance;
 }
 
+/** After a run is answered: reset what it used, or instantiate afresh, for the next run. */
 function prepareSoon(link: LinkedModule): void {
+  const last = used.get(link.key);
+  used.delete(link.key);
   if (prepared.has(link.key)) return;
+  if (last?.reset?.()) {
+    prepared.set(link.key, last);
+    return;
+  }
   setImmediate(() => {
     if (!prepared.has(link.key)) prepared.set(link.key, instantiateForwarding(link));
   });

@@ -21,6 +21,8 @@ export interface LinkedModule {
   wasiImports: Record<string, string[]>;
   memoryExport?: string;
   hasStart: boolean;
+  /** After a clean run, reset the instance (memory and exported globals) for the next run. */
+  resettable?: boolean;
 }
 
 /** What the backend asks a worker to run. Everything here is structured-clone safe. */
