@@ -60,8 +60,10 @@ const helloInput = { name: 'world', n: 41 };
 const loop = 'let t = 0;\nfor (let i = 0; i < 1000000; i++) t = (t + i * i) % 1000003;\nreturn t;';
 
 // wasm backend, dynamic modules on the shared pre-initialized engine (what the app uses)
-// Through the backend: a jailed executor process, then a worker thread in it.
-const wasm = new WasmBackend({ compiler: createCompiler({ mode: 'dynamic' }) });
+// Through the backend as the app runs it: the compiler loads in the jailed executors' worker
+// threads, and the engine ships metered and is reset between runs.
+const compilerModule = new URL('../dist/index.js', import.meta.url).href;
+const wasm = new WasmBackend({ executorCompiler: { module: compilerModule, options: { mode: 'dynamic' } } });
 const onWasm = async (code, limits, input) => {
   const r = await wasm.execute({
     language: 'javascript',
@@ -75,7 +77,10 @@ const onWasm = async (code, limits, input) => {
 for (let i = 0; i < 300; i++) await onWasm(hello, undefined, helloInput);
 const wasmHello = await measure(() => onWasm(hello, undefined, helloInput), { runs: 2000, warmup: 100 });
 // In this process: the same engine, pipeline and worker thread, without the executor hop.
-const engine = new WasmEngine({ compiler: createCompiler({ mode: 'dynamic' }), maxConcurrency: 1 });
+const engine = new WasmEngine({
+  workerCompiler: { module: compilerModule, options: { mode: 'dynamic' } },
+  maxConcurrency: 1,
+});
 const onEngine = async () => {
   const r = await engine.execute({ language: 'javascript', code: hello, input: helloInput });
   if (r.status !== 'ok' || r.value !== 42) throw new Error(JSON.stringify(r.error ?? r.value));
@@ -128,7 +133,7 @@ for (let i = 0; i < 210; i++) {
 const nodeHello = summarize(nodeSamples);
 
 row(
-  'JS hello world: wasm engine in this process (worker thread, fresh instance, fuel metered)',
+  'JS hello world: wasm engine in this process (worker thread, reset engine instance, fuel metered)',
   engineHello,
   {
     ratio: engineHello.median / qjsHello.median,
