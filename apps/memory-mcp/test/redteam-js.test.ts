@@ -248,6 +248,8 @@ describe('JavaScript on the wasm backend (shared backend)', () => {
         },
       ],
       ['return [NaN, Infinity, -0, 1e308 * 10];', (r) => expect(r.value).toEqual([null, null, 0, null])],
+      // as the node backend reports it
+      ["return Symbol('s');", (r) => expect(r.value).toBe('[not JSON] Symbol(s)')],
     ];
     for (const [code, check] of cases) {
       const result = await backend.execute(js(code));
@@ -257,7 +259,6 @@ describe('JavaScript on the wasm backend (shared backend)', () => {
     for (const code of [
       "return { toJSON() { return 'x'.repeat(5e6); } };",
       "return 'z'.repeat(2 * 1024 * 1024);",
-      "return Symbol('s');",
     ]) {
       const result = await backend.execute(js(code));
       expect(['output_limit', 'error'], code).toContain(result.status);

@@ -83,7 +83,18 @@ export function compileToBytecode(source: string): Uint8Array {
   const target = new Uint8Array(engine.memory.buffer, ptr, text.length + 1);
   target.set(text);
   target[text.length] = 0;
-  const status = engine.memory_mcp_compile(ptr, text.length);
+  let status: number;
+  try {
+    status = engine.memory_mcp_compile(ptr, text.length);
+  } catch (error) {
+    // A trap mid-compile (V8's own stack limit, hit by deeply nested code before QuickJS's stack
+    // check) leaves this instance's state half-written: it is dropped, and the code is refused.
+    instance = undefined;
+    if (error instanceof RangeError || error instanceof WebAssembly.RuntimeError) {
+      throw new CompileError(`SyntaxError: the code nests too deeply to compile (${error.message})`);
+    }
+    throw error;
+  }
   const output = new Uint8Array(
     engine.memory.buffer,
     engine.memory_mcp_output_ptr(),
