@@ -140,8 +140,9 @@ function resetterFor(link: LinkedModule, instance: WebAssembly.Instance): (() =>
     for (const [name, value] of Object.entries(instance.exports)) {
       if (!(value instanceof WebAssembly.Global)) continue;
       try {
-        value.value = value.value; // throws for an immutable global: nothing to restore
-        globals.set(name, value.value);
+        const initial = value.value;
+        value.value = initial; // throws for an immutable global: nothing to restore
+        globals.set(name, initial);
       } catch {}
     }
     state = { image: new Uint8Array(memory.buffer).slice(), globals };
