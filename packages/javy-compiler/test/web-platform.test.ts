@@ -308,4 +308,16 @@ describe('a reused engine instance starts clean', () => {
     );
     expect(clean).toMatchObject({ status: 'ok', value: ['undefined', 1, false, 'function'] });
   });
+
+  it('a run that deletes every global still reports its result, and the next run has them all', async () => {
+    const wiped = await single.execute(
+      js(`for (const k of Object.getOwnPropertyNames(globalThis)) { try { delete globalThis[k]; } catch {} }
+          return 'wiped';`),
+    );
+    expect(wiped).toMatchObject({ status: 'ok', value: 'wiped' });
+    const after = await single.execute(
+      js('return [typeof console, typeof setTimeout, typeof JSON, typeof Error];'),
+    );
+    expect(after.value).toEqual(['object', 'function', 'object', 'function']);
+  });
 });

@@ -15,6 +15,12 @@ const hostPromiseState = host.promiseState;
 const hostPromiseResult = host.promiseResult;
 const PROMISE_STATES = ['pending', 'fulfilled', 'rejected'];
 const ObjectDefineProperty = Object.defineProperty;
+// The driver reports through these even after user code deleted or replaced the globals.
+const StringCtor = String;
+const ErrorCtor = Error;
+const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const SymbolToString = Symbol.prototype.toString;
+const StringSlice = String.prototype.slice;
 const ReflectApply = Reflect.apply;
 const JSONStringify = JSON.stringify;
 const JSONParse = JSON.parse;

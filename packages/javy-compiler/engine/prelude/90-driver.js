@@ -31,7 +31,7 @@ function settle(kind, value) {
 
 /** `fn.name`, read without running user getters. */
 function functionName(fn) {
-  const d = Object.getOwnPropertyDescriptor(fn, 'name');
+  const d = ObjectGetOwnPropertyDescriptor(fn, 'name');
   return d && typeof d.value === 'string' && d.value ? d.value : 'anonymous';
 }
 
@@ -39,18 +39,22 @@ function functionName(fn) {
 function encodeValue(value) {
   if (value === undefined) return {};
   if (typeof value === 'bigint') return { description: `${value}n` };
-  if (typeof value === 'symbol') return { description: value.toString() };
+  if (typeof value === 'symbol') return { description: ReflectApply(SymbolToString, value, []) };
   if (typeof value === 'function') return { description: `[Function: ${functionName(value)}]` };
   try {
     const json = JSONStringify(value);
     if (typeof json === 'string') return { json };
-    return { description: String(value).slice(0, MAX_DESCRIPTION) };
+    return { description: ReflectApply(StringSlice, StringCtor(value), [0, MAX_DESCRIPTION]) };
   } catch (error) {
     let reason = 'not serializable';
+    let kind = '[object Object]';
     try {
-      if (error instanceof Error) reason = String(error.message);
+      if (error instanceof ErrorCtor) reason = StringCtor(error.message);
     } catch {}
-    return { description: `${ReflectApply(ObjectToString, value, [])} (${reason})`.slice(0, MAX_DESCRIPTION) };
+    try {
+      kind = ReflectApply(ObjectToString, value, []); // a Proxy's trap may throw here too
+    } catch {}
+    return { description: ReflectApply(StringSlice, `${kind} (${reason})`, [0, MAX_DESCRIPTION]) };
   }
 }
 
@@ -65,7 +69,7 @@ function userStack(stack) {
 
 function safeString(value, fallback) {
   try {
-    return String(value);
+    return StringCtor(value);
   } catch {
     return fallback;
   }
@@ -76,7 +80,7 @@ function errorRecord(error) {
   let message;
   let stack;
   try {
-    if (error instanceof Error) {
+    if (error instanceof ErrorCtor) {
       name = safeString(error.name, 'Error');
       message = safeString(error.message, '');
       stack = userStack(error.stack);
@@ -85,7 +89,7 @@ function errorRecord(error) {
         message += ` (${MISSING[missing[1]]}; run this code on the node backend)`;
       }
     } else {
-      message = typeof error === 'symbol' ? error.toString() : safeString(error, '[unprintable]');
+      message = typeof error === 'symbol' ? ReflectApply(SymbolToString, error, []) : safeString(error, '[unprintable]');
     }
   } catch {
     message = '[unprintable]';
@@ -100,7 +104,7 @@ function errorRecord(error) {
  */
 function field(text, key, value) {
   if (value === undefined) return text;
-  const encoded = typeof value === 'boolean' ? String(value) : JSONStringify(value);
+  const encoded = typeof value === 'boolean' ? (value ? 'true' : 'false') : JSONStringify(value);
   return `${text === '' ? '' : `${text},`}"${key}":${encoded}`;
 }
 
