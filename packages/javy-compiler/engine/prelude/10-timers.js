@@ -44,8 +44,11 @@ class Timeout {
   [Symbol.toPrimitive]() {
     return this.#id;
   }
+  /** The timer id of a handle this layer made; undefined for anything else. */
+  static idOf(handle) {
+    return #id in handle ? handle.#id : undefined;
+  }
 }
-const timeoutIds = new WeakMap();
 
 function timerDelay(ms) {
   const n = Number(ms);
@@ -65,14 +68,12 @@ function addTimer(fn, ms, args, repeat) {
   const id = nextTimerId++;
   const delay = timerDelay(ms);
   timers.set(id, { fn, args, delay, repeat, due: virtualMs + delay, seq: timerSeq++, ref: true });
-  const handle = new Timeout(id);
-  timeoutIds.set(handle, id);
-  return handle;
+  return new Timeout(id);
 }
 
 function timerId(handle) {
   if (handle === null || handle === undefined) return undefined;
-  if (typeof handle === 'object') return timeoutIds.get(handle);
+  if (typeof handle === 'object') return Timeout.idOf(handle);
   return Number(handle);
 }
 
@@ -160,15 +161,14 @@ function fireNextTimer() {
   let nextId;
   let next;
   let anyRef = false;
-  for (const t of timers.values()) anyRef ||= t.ref;
-  if (!anyRef) return false;
   for (const [id, t] of timers) {
+    anyRef ||= t.ref;
     if (!next || t.due < next.due || (t.due === next.due && t.seq < next.seq)) {
       next = t;
       nextId = id;
     }
   }
-  if (!next) return false;
+  if (!next || !anyRef) return false;
   if (next.due > virtualMs) virtualMs = next.due;
   if (next.repeat) {
     next.due = virtualMs + next.delay;
