@@ -22,6 +22,11 @@ export interface BackendCapabilities {
    * `node-permission-model`), so an operator sees what protects them. Absent when unknown.
    */
   walls?: readonly string[];
+  /**
+   * Whether the backend can save a run's whole state and start a later run from it
+   * (`request.session`, `result.state`): what `UnifiedSandbox` sessions run on.
+   */
+  sessions?: boolean;
 }
 
 export interface BackendHealth {

@@ -48,4 +48,32 @@ export interface ExecutionRequest {
   limits?: Partial<Limits>;
   policy?: Partial<Policy>;
   signal?: AbortSignal;
+  /**
+   * Run in a session (see `UnifiedSandbox.createSession`): the call starts from the session's state
+   * and, when it ends with `ok`, the session keeps the state it ended in. A call that does not end
+   * with `ok` leaves the session as it was. Such calls go only to a backend with
+   * `capabilities().sessions`, and one session's calls run one at a time.
+   */
+  sessionId?: string;
+  /**
+   * What a session run needs from the backend (set by `UnifiedSandbox` for `sessionId`; direct
+   * users of a backend with `capabilities().sessions` may set it themselves): start from `restore`
+   * (a `state` an earlier result returned), and with `save`, return the state after an `ok` run as
+   * `result.state`, at most `maxStateBytes` long.
+   */
+  session?: { restore?: SessionState; save?: boolean; maxStateBytes?: number };
+}
+
+/**
+ * The whole state of a sandbox after a run (for the wasm backend: the JavaScript engine's memory
+ * and globals, compressed), as opaque bytes: a `base`, and optionally a `delta` on that base. A
+ * run that changed little returns the very `base` object it started from and a new `delta`, so a
+ * store can rewrite only the delta. The bytes are data the code shaped: a backend decodes them only
+ * inside its sandbox, checks them, and refuses a state whose `engine` is not the one it runs.
+ */
+export interface SessionState {
+  base: Uint8Array;
+  delta?: Uint8Array;
+  /** Identity of the engine that wrote it (64 hex digits for the wasm backend). */
+  engine: string;
 }

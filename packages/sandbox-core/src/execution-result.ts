@@ -1,4 +1,4 @@
-import type { BackendKind } from './execution-request.js';
+import type { BackendKind, SessionState } from './execution-request.js';
 import type { Limits } from './limits.js';
 
 export type ExecutionStatus =
@@ -63,6 +63,8 @@ export interface ExecutionResult {
   truncated: boolean;
   /** Files the code wrote to its in-memory filesystem, when it had one. */
   files?: Record<string, Uint8Array>;
+  /** A session run's state after it ended `ok` (`request.session.save`); never set otherwise. */
+  state?: SessionState;
 }
 
 /** Builds a result with empty output and zero timing; backends fill in what they know. */

@@ -26,6 +26,7 @@ export {
   KIND_PATTERN,
   LANGUAGES,
   type Language,
+  type SessionState,
 } from './execution-request.js';
 export {
   EXECUTION_STATUSES,

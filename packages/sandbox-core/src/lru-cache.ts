@@ -41,6 +41,15 @@ export class LruCache<T> {
     }
   }
 
+  /** Drops one entry; false when it was not there. */
+  delete(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
+    return true;
+  }
+
   get size(): number {
     return this.#entries.size;
   }

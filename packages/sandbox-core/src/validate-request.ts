@@ -68,6 +68,36 @@ export function validateRequest(request: ExecutionRequest): void {
   ) {
     throw new InvalidRequestError('args', 'must be an array of strings');
   }
+  if (
+    request.sessionId !== undefined &&
+    (typeof request.sessionId !== 'string' || request.sessionId.length > 200)
+  ) {
+    throw new InvalidRequestError('sessionId', 'must be the id of a session');
+  }
+  if (request.session !== undefined) {
+    const session = request.session as unknown as Record<string, unknown>;
+    if (typeof session !== 'object' || session === null)
+      throw new InvalidRequestError('session', 'must be an object');
+    const restore = session.restore as Record<string, unknown> | undefined;
+    if (
+      restore !== undefined &&
+      (typeof restore !== 'object' ||
+        restore === null ||
+        !(restore.base instanceof Uint8Array) ||
+        (restore.delta !== undefined && !(restore.delta instanceof Uint8Array)) ||
+        typeof restore.engine !== 'string')
+    ) {
+      throw new InvalidRequestError(
+        'session.restore',
+        'must be a state a result returned ({ base, delta?, engine })',
+      );
+    }
+    if (session.save !== undefined && typeof session.save !== 'boolean')
+      throw new InvalidRequestError('session.save', 'must be a boolean');
+    const max = session.maxStateBytes;
+    if (max !== undefined && (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0))
+      throw new InvalidRequestError('session.maxStateBytes', 'must be a positive whole number');
+  }
   if (request.env !== undefined) {
     if (typeof request.env !== 'object' || request.env === null)
       throw new InvalidRequestError('env', 'must be an object');

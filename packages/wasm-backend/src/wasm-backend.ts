@@ -14,6 +14,7 @@ import {
   type ExecutionResult,
   emptyResult,
   fuelBudget,
+  InvalidRequestError,
   type Limits,
   limitExceeded,
   type RunStats,
@@ -42,6 +43,7 @@ import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { mapConnectionOutcome } from './host/map-connection-outcome.js';
 import { wireRequest } from './host/wire-request.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
+import { readStateHead } from './session/state-header.js';
 import { DEFAULT_FS_LIMITS } from './wasi/memory-fs.js';
 
 export interface WasmBackendOptions
@@ -191,12 +193,20 @@ export class WasmBackend implements Backend {
       fuel: true,
       nodeApis: false,
       maxConcurrency: this.#maxConcurrency,
+      // a session's state lives in the executors' engine; a compiler in this process has none
+      sessions: !this.#compiler && this.#init.compiler !== undefined,
     };
   }
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     if (this.#closed) throw new BackendUnavailableError('wasm', 'the wasm backend is closed');
     validateRequest(request);
+    if (request.session && !this.capabilities().sessions) {
+      throw new InvalidRequestError(
+        'session',
+        "sessions need the executors' JavaScript compiler (executorCompiler, and no compiler in this process)",
+      );
+    }
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
     const wire = await wireRequest(request, {
@@ -217,7 +227,10 @@ export class WasmBackend implements Backend {
         fuel: limits.fuel ?? fuelBudget(limits, this.fuelPerSecond),
       };
     }
-    const result = await this.#send(wire.request, wire.affinity, limits, request.signal);
+    // a session's calls go where its base is held (and its last instance may be parked)
+    const base = request.session?.restore?.base;
+    const affinity = base ? `state:${readStateHead(base)?.digest ?? ''}` : wire.affinity;
+    const result = await this.#send(wire.request, affinity, limits, request.signal);
     if (result.status === 'timeout' && result.error?.limit) {
       result.error.limit = { ...result.error.limit, allowed: limits.timeoutMs };
     }
@@ -242,12 +255,18 @@ export class WasmBackend implements Backend {
   ): Promise<ExecutionResult> {
     const connection = await this.#executors.acquire(affinity, signal);
     if (!connection) return this.#cancelled();
-    const { id, outcome } = connection.run(request, limits.timeoutMs + this.#graceMs);
+    let { id, outcome } = connection.run(request, limits.timeoutMs + this.#graceMs);
     this.#executors.sent(connection);
     const onAbort = () => connection.cancel(id);
     try {
       signal?.addEventListener('abort', onAbort, { once: true });
-      return mapConnectionOutcome(await outcome, limits);
+      let answer = await outcome;
+      if (answer.kind === 'state_missing') {
+        // the executor dropped the session's base since the host last sent it: send the bytes
+        ({ id, outcome } = connection.run(request, limits.timeoutMs + this.#graceMs, { sendBase: true }));
+        answer = await outcome;
+      }
+      return mapConnectionOutcome(answer, limits);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.#executors.done();

@@ -9,6 +9,7 @@ import { memoryNearCap } from '../pool/memory-near-cap.js';
 import type { PoolOutcome } from '../pool/worker-pool.js';
 import type { RunReply } from '../pool/worker-protocol.js';
 import { applyResultRecord } from '../result-channel/result-record.js';
+import { stateEngineOf } from '../session/state-header.js';
 
 /**
  * One outcome vocabulary to one result: what the pool says about a run (a worker's reply, a
@@ -17,7 +18,18 @@ import { applyResultRecord } from '../result-channel/result-record.js';
  */
 export function mapOutcome(
   outcome: PoolOutcome<RunReply>,
-  { backend, limits, fuel }: { backend: string; limits: Limits; fuel: number },
+  {
+    backend,
+    limits,
+    fuel,
+    restoredBase,
+  }: {
+    backend: string;
+    limits: Limits;
+    fuel: number;
+    /** A session run's base: a new state that kept it carries this very array. */
+    restoredBase?: Uint8Array;
+  },
 ): ExecutionResult {
   if (outcome.kind === 'timeout') {
     return limitResult(backend, {
@@ -77,6 +89,19 @@ export function mapOutcome(
       memoryAtCap: memoryNearCap(reply.memoryBytes, limits.memoryBytes),
       limits,
     });
+    // a session's new state belongs to a run that ended well, and to nothing else
+    const base = reply.state?.base ?? restoredBase;
+    const engine = base ? stateEngineOf(base, reply.state?.delta) : undefined;
+    if (base && engine && result.status === 'ok') {
+      result.state = { base, engine, ...(reply.state?.delta ? { delta: reply.state.delta } : {}) };
+    }
+    return result;
+  }
+  if (reply.outcome === 'session_state') {
+    const error = reply.error ?? { kind: 'session_state_invalid', message: 'the session state failed' };
+    result.status =
+      error.kind === 'memory_limit' || error.kind === 'session_state_limit' ? 'memory_limit' : 'error';
+    result.error = { kind: error.kind, message: error.message };
     return result;
   }
   if (reply.error) {

@@ -12,3 +12,13 @@ export function moduleCacheKey(
 ): string {
   return `${bytesHash}:${capPages}:fuel-v${FUEL_INSTRUMENTER_VERSION}:${linkNames.join(',')}`;
 }
+
+/**
+ * What a saved engine state is tied to: the module's bytes and the instrumenter that metered them,
+ * without the memory cap (a cap changes the memory's maximum, never its contents).
+ */
+export function engineIdentity(key: string): string {
+  const parts = key.split(':');
+  parts.splice(1, 1);
+  return parts.join(':');
+}

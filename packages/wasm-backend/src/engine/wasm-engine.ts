@@ -53,6 +53,9 @@ export const TRIVIAL_MODULE = new Uint8Array([
 /** A hang guard for the probe, not a speed requirement. */
 export const PROBE_TIMEOUT_MS = 10_000;
 
+/** Largest saved session state by default (compressed bytes), when a request names no cap. */
+export const DEFAULT_MAX_STATE_BYTES = 64 * 1024 * 1024;
+
 /** Linked modules (a compiler's engine, per memory cap) kept apart from the LRU: few, and hot. */
 const MAX_LINKS = 32;
 
@@ -198,6 +201,7 @@ export class WasmEngine implements Backend {
       fuel: true,
       nodeApis: false,
       maxConcurrency: this.#pool.size,
+      sessions: this.#workerCompiler,
     };
   }
 
@@ -215,6 +219,12 @@ export class WasmEngine implements Backend {
       fsLimits: this.#fsLimits,
     };
     const run = { request, ctx, started, capPages: capPagesFor(limits.memoryBytes) };
+    if (request.session && (request.language !== 'javascript' || request.compiled || !this.#workerCompiler)) {
+      throw new InvalidRequestError(
+        'session',
+        "sessions hold JavaScript state and need the executors' compiler: run JavaScript source in them",
+      );
+    }
     if (request.compiled) return this.#finish(await this.#runCompiled(run, request.compiled), started);
     switch (request.language) {
       case 'javascript':
@@ -386,6 +396,21 @@ export class WasmEngine implements Backend {
     if (refused) return refused;
     const { compiled: _, ...plain } = run.request;
     const message = planModuleRun({ ...plain, language: 'wasm', entry: undefined }, main, run.ctx, resultFd);
+    const session = run.request.session;
+    if (session) {
+      message.session = {
+        save: session.save === true,
+        maxStateBytes: session.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES,
+        ...(session.restore
+          ? {
+              restore: {
+                base: session.restore.base,
+                ...(session.restore.delta ? { delta: session.restore.delta } : {}),
+              },
+            }
+          : {}),
+      };
+    }
     if (links.length > 0) {
       message.links = links.map(
         ({ name, module }): LinkedModule => ({
@@ -494,6 +519,7 @@ export class WasmEngine implements Backend {
       backend: this.name,
       limits: run.ctx.limits,
       fuel: run.ctx.fuel,
+      ...(run.request.session?.restore ? { restoredBase: run.request.session.restore.base } : {}),
     });
   }
 

@@ -1,10 +1,12 @@
-import type { CompileOptions, ExecutionResult } from '@memory-mcp/sandbox-core';
+import { type CompileOptions, type ExecutionResult, LruCache } from '@memory-mcp/sandbox-core';
 import type { CompileOutcome } from '../engine/wasm-engine.js';
+import { readStateHead } from '../session/state-header.js';
 import {
   type ExecutorInit,
   type ExecutorStats,
   type HostMessage,
   MAX_HOST_FRAME_BYTES,
+  STATE_BASE_CACHE_BYTES,
   type WireRequest,
 } from './executor-protocol.js';
 import { FrameReader, frameWrites } from './frame-codec.js';
@@ -20,13 +22,17 @@ export type ConnectionOutcome =
   /** The host's backstop fired: the executor did not answer by the deadline plus the grace. */
   | { kind: 'timeout'; elapsedMs: number }
   /** How a compile for storage ended. */
-  | { kind: 'compiled'; outcome: CompileOutcome };
+  | { kind: 'compiled'; outcome: CompileOutcome }
+  /** The run named its session base by digest and the executor no longer held it: run it again with the bytes. */
+  | { kind: 'state_missing' };
 
 interface InFlight {
   resolve: (outcome: ConnectionOutcome) => void;
   /** Armed when the executor is ready: its boot is not the request's time. */
   timer?: NodeJS.Timeout;
   backstopMs: number;
+  /** A session run's base, which an answer that kept it does not send back. */
+  restoredBase?: Uint8Array;
 }
 
 /** The longest delay a Node timer holds; longer ones fire at once. */
@@ -53,6 +59,8 @@ export class ExecutorConnection {
   readonly #process: ExecutorProcess;
   readonly #reader: FrameReader;
   readonly #inFlight = new Map<number, InFlight>();
+  /** Mirror of the session bases the executor holds (its cache has the same budget and order). */
+  readonly #bases = new LruCache<true>(STATE_BASE_CACHE_BYTES);
   readonly #onDead: (connection: ExecutorConnection) => void;
   #nextId = 1;
   #dead = false;
@@ -128,8 +136,37 @@ export class ExecutorConnection {
     return this.#inFlight.size;
   }
 
-  run(request: WireRequest, backstopMs: number): { id: number; outcome: Promise<ConnectionOutcome> } {
-    return this.#ask((id) => ({ type: 'run', id, request }), backstopMs);
+  /**
+   * Sends a run. A session base this executor holds (by the host's mirror of its cache) is named
+   * by digest instead of sent; `sendBase` sends it anyway (after a `state_missing`).
+   */
+  run(
+    request: WireRequest,
+    backstopMs: number,
+    { sendBase = false }: { sendBase?: boolean } = {},
+  ): { id: number; outcome: Promise<ConnectionOutcome> } {
+    const restore = request.session?.restore;
+    const base = restore?.base;
+    let wire = request;
+    if (base && restore) {
+      const digest = readStateHead(base)?.digest;
+      if (digest && !sendBase && this.#bases.get(digest)) {
+        const { base: _held, ...named } = restore;
+        wire = { ...request, session: { ...request.session, restore: { ...named, baseDigest: digest } } };
+      } else if (digest) {
+        this.#bases.set(digest, true, base.length);
+      }
+    }
+    const asked = this.#ask((id) => ({ type: 'run', id, request: wire }), backstopMs, base);
+    void asked.outcome.then((outcome) => {
+      if (outcome.kind === 'state_missing' && base) this.#bases.delete(readStateHead(base)?.digest ?? '');
+      if (outcome.kind === 'result' && outcome.result.state && outcome.result.state.base !== base) {
+        const newBase = outcome.result.state.base;
+        const digest = readStateHead(newBase)?.digest;
+        if (digest) this.#bases.set(digest, true, newBase.length);
+      }
+    });
+    return asked;
   }
 
   /** Compiles JavaScript for storage in the executor, within `timeoutMs`. */
@@ -148,6 +185,7 @@ export class ExecutorConnection {
   #ask(
     message: (id: number) => HostMessage,
     backstopMs: number,
+    restoredBase?: Uint8Array,
   ): { id: number; outcome: Promise<ConnectionOutcome> } {
     const id = this.#nextId++;
     if (this.#dead) {
@@ -173,7 +211,11 @@ export class ExecutorConnection {
       };
     }
     const outcome = new Promise<ConnectionOutcome>((resolve) => {
-      const entry: InFlight = { resolve, backstopMs: Math.min(backstopMs, MAX_TIMER_MS) };
+      const entry: InFlight = {
+        resolve,
+        backstopMs: Math.min(backstopMs, MAX_TIMER_MS),
+        ...(restoredBase ? { restoredBase } : {}),
+      };
       this.#inFlight.set(id, entry);
       if (this.#ready) this.#arm(id, entry);
     });
@@ -229,7 +271,7 @@ export class ExecutorConnection {
         this.kill(`the executor broke the channel: ${event.message}`);
         return;
       }
-      const message = parseExecutorMessage(event.message);
+      const message = parseExecutorMessage(event.message, (id) => this.#inFlight.get(id)?.restoredBase);
       if (!message) {
         this.kill('the executor sent a malformed message');
         return;
@@ -247,6 +289,7 @@ export class ExecutorConnection {
       // Only a run that ended ok proves the executor can run a module.
       if (message.type === 'result' && message.result.status === 'ok') this.lastAnswerAt = performance.now();
       if (message.type === 'result') this.#settle(message.id, { kind: 'result', result: message.result });
+      else if (message.type === 'state-missing') this.#settle(message.id, { kind: 'state_missing' });
       else if (message.type === 'compiled')
         this.#settle(message.id, { kind: 'compiled', outcome: message.outcome });
       else if (message.type === 'invalid') {

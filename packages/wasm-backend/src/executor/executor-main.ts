@@ -4,17 +4,26 @@
 // frames on stdin/stdout; anything else that would reach stdout is sent to stderr instead.
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { InvalidRequestError } from '@memory-mcp/sandbox-core';
-import { WasmEngine } from '../engine/wasm-engine.js';
+import { InvalidRequestError, LruCache } from '@memory-mcp/sandbox-core';
+import { type EngineRequest, WasmEngine } from '../engine/wasm-engine.js';
+import { readStateHead } from '../session/state-header.js';
 import {
   type ExecutorInit,
   type ExecutorMessage,
   type ExecutorStats,
   type HostMessage,
   MAX_HOST_FRAME_BYTES,
+  STATE_BASE_CACHE_BYTES,
 } from './executor-protocol.js';
 import { FrameReader, frameWrites } from './frame-codec.js';
 import { EXECUTOR_NICENESS } from './spawn-executor.js';
+
+/**
+ * Session bases this executor received or wrote, by digest: the host sends a hot session's base
+ * (often megabytes) once and names it by digest afterwards. A base found here is the bytes that
+ * digest was computed over, and the worker checks the digest again before it decodes anything.
+ */
+const bases = new LruCache<Uint8Array>(STATE_BASE_CACHE_BYTES);
 
 // Untrusted work yields the CPU to the server that talks to clients. Niceness is per thread on
 // Linux: every thread that exists now (V8's compiler threads included) is lowered, and the worker
@@ -135,16 +144,43 @@ function init(message: ExecutorInit): void {
 }
 
 function run(id: number, request: HostMessage & { type: 'run' }): void {
+  const restore = request.request.session?.restore;
+  if (restore) {
+    if (restore.base) {
+      const digest = readStateHead(restore.base)?.digest;
+      if (digest) bases.set(digest, restore.base, restore.base.length);
+    } else {
+      const held = restore.baseDigest ? bases.get(restore.baseDigest) : undefined;
+      if (!held) {
+        send({ type: 'state-missing', id, stats: stats() });
+        return;
+      }
+      restore.base = held;
+    }
+  }
   const controller = new AbortController();
   running.set(id, controller);
   warm
-    .then(() => engine!.execute({ ...request.request, signal: controller.signal }))
+    // every base is bytes by now (named ones were filled in from the cache above)
+    .then(() => engine!.execute({ ...(request.request as EngineRequest), signal: controller.signal }))
     .then(
       (result) => {
         running.delete(id);
         // Output travels as UTF-16 bytes: two per unit, whatever the text. In JSON each control
         // character grows sixfold (\u0000), in UTF-8 an invalid byte's U+FFFD threefold.
-        const wire = { ...result, stdout: utf16(result.stdout), stderr: utf16(result.stderr) };
+        const wire: Record<string, unknown> = {
+          ...result,
+          stdout: utf16(result.stdout),
+          stderr: utf16(result.stderr),
+        };
+        // a state that kept the base the host sent goes back without it: the host has those bytes
+        if (result.state && result.state.base === request.request.session?.restore?.base) {
+          const { base: _kept, ...rest } = result.state;
+          wire.state = { ...rest, baseKept: true };
+        } else if (result.state) {
+          const digest = readStateHead(result.state.base)?.digest;
+          if (digest) bases.set(digest, result.state.base, result.state.base.length);
+        }
         send({ type: 'result', id, result: wire as unknown as typeof result, stats: stats() });
       },
       (error: unknown) => {

@@ -34,8 +34,18 @@ export interface ExecutorCompiler {
   options?: Record<string, unknown>;
 }
 
-/** A request as it crosses to the executor: no `signal` (cancellation is its own message). */
-export type WireRequest = Omit<EngineRequest, 'signal'>;
+/**
+ * A request as it crosses to the executor: no `signal` (cancellation is its own message), and a
+ * session's base may be named by `baseDigest` instead of sent, when the executor holds it.
+ */
+export type WireRequest = Omit<EngineRequest, 'signal' | 'session'> & {
+  session?: Omit<NonNullable<EngineRequest['session']>, 'restore'> & {
+    restore?: Omit<NonNullable<NonNullable<EngineRequest['session']>['restore']>, 'base'> & {
+      base?: Uint8Array;
+      baseDigest?: string;
+    };
+  };
+};
 
 export type HostMessage =
   | ExecutorInit
@@ -65,8 +75,16 @@ export type ExecutorMessage =
   | { type: 'invalid'; id: number; field: string; message: string; stats: ExecutorStats }
   /** The engine failed in a way that is not the request's fault. */
   | { type: 'failed'; id: number; message: string; stats: ExecutorStats }
+  /** A session run named its base by digest, and this executor no longer holds it: send it again. */
+  | { type: 'state-missing'; id: number; stats: ExecutorStats }
   /** How a `compile` ended. */
   | { type: 'compiled'; id: number; outcome: CompileOutcome; stats: ExecutorStats };
+
+/**
+ * Bytes of session bases an executor keeps by digest (and the host's mirror of what each executor
+ * holds): a session's next call then sends its delta and the base's digest, not the base again.
+ */
+export const STATE_BASE_CACHE_BYTES = 128 * 1024 * 1024;
 
 /** Largest frame the executor accepts from the host (a module is at most `maxModuleBytes`). */
 export const MAX_HOST_FRAME_BYTES = 512 * 1024 * 1024;

@@ -8,6 +8,7 @@ import {
 } from '@memory-mcp/sandbox-core';
 import type { CompileOutcome } from '../engine/wasm-engine.js';
 import { sha256 } from '../result-channel/result-channel-registry.js';
+import { stateEngineOf } from '../session/state-header.js';
 import type { ExecutorMessage, ExecutorStats } from './executor-protocol.js';
 
 /**
@@ -15,7 +16,10 @@ import type { ExecutorMessage, ExecutorStats } from './executor-protocol.js';
  * runs hostile code, so what it says is data to check, not an object to trust. Returns undefined
  * for anything that is not a well-formed message; never throws.
  */
-export function parseExecutorMessage(raw: unknown): ExecutorMessage | undefined {
+export function parseExecutorMessage(
+  raw: unknown,
+  restoredBaseOf: (id: number) => Uint8Array | undefined = () => undefined,
+): ExecutorMessage | undefined {
   if (!isObject(raw)) return undefined;
   if (raw.type === 'ready') return { type: 'ready' };
   if (!Number.isSafeInteger(raw.id)) return undefined;
@@ -32,12 +36,13 @@ export function parseExecutorMessage(raw: unknown): ExecutorMessage | undefined 
       stats,
     };
   }
+  if (raw.type === 'state-missing') return { type: 'state-missing', id, stats };
   if (raw.type === 'failed') {
     if (typeof raw.message !== 'string') return undefined;
     return { type: 'failed', id, message: raw.message.slice(0, 4096), stats };
   }
   if (raw.type === 'result') {
-    const result = parseResult(raw.result);
+    const result = parseResult(raw.result, restoredBaseOf(id));
     return result ? { type: 'result', id, result, stats } : undefined;
   }
   if (raw.type === 'compiled') {
@@ -118,7 +123,11 @@ function parseStats(raw: unknown): ExecutorStats | undefined {
   return out;
 }
 
-function parseResult(raw: unknown): ExecutionResult | undefined {
+/**
+ * Checks a result from an executor. `restoredBase` is the base the host sent with the request: an
+ * answer that kept it names it by `baseKept` instead of sending it back.
+ */
+function parseResult(raw: unknown, restoredBase?: Uint8Array): ExecutionResult | undefined {
   if (!isObject(raw)) return undefined;
   if (!EXECUTION_STATUSES.includes(raw.status as ExecutionStatus)) return undefined;
   // Output comes as UTF-16LE bytes (or text); an odd or unpaired byte becomes U+FFFD, never an
@@ -157,6 +166,15 @@ function parseResult(raw: unknown): ExecutionResult | undefined {
     const error = parseError(raw.error);
     if (!error) return undefined;
     result.error = error;
+  }
+  if (raw.state !== undefined) {
+    // the bytes stay opaque here; only their head is read, to learn the engine they name
+    const state = isObject(raw.state) ? raw.state : undefined;
+    const base = state?.baseKept === true ? restoredBase : state?.base;
+    const delta = state?.delta;
+    const engine = base instanceof Uint8Array ? stateEngineOf(base, delta) : undefined;
+    if (!state || engine === undefined || state.engine !== engine || result.status !== 'ok') return undefined;
+    result.state = { base: base as Uint8Array, engine, ...(delta ? { delta: delta as Uint8Array } : {}) };
   }
   if (raw.files !== undefined) {
     if (!isObject(raw.files)) return undefined;

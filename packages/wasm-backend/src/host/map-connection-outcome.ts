@@ -48,6 +48,11 @@ export function mapConnectionOutcome(outcome: ConnectionOutcome, limits: Limits)
         kind: 'executor_error',
         message: 'the executor answered a run with a compile outcome',
       });
+    case 'state_missing':
+      return emptyResult(BACKEND, 'error', {
+        kind: 'executor_error',
+        message: "the executor lost the session's base twice in a row",
+      });
     case 'timeout': {
       const { status, error } = limitExceeded({
         name: 'timeoutMs',

@@ -1,9 +1,21 @@
 // Runs inside a worker thread: instantiates one module per message with a fresh WASI host, runs it,
 // and answers with the outcome. The wasm code can reach nothing but the imports built here.
+
+import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Compiler } from '@memory-mcp/sandbox-core';
 import { runComponent } from '../component/run-component.js';
+import { engineIdentity } from '../engine/module-cache-key.js';
 import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-instrumenter.js';
+import {
+  type RestoredState,
+  restoreState,
+  StateCache,
+  StateError,
+  type StateTarget,
+  saveState,
+} from '../session/engine-state.js';
+import { readStateHead } from '../session/state-header.js';
 import { OutputLimitExceeded, ProcExit } from '../wasi/errno.js';
 import { WasiPreview1Host } from '../wasi/wasi-preview1-host.js';
 import { classifyTrap } from './classify-trap.js';
@@ -71,7 +83,12 @@ port.on('message', (message: WorkerMessage) => {
     );
     return;
   }
-  port.postMessage(run(message));
+  const answer = run(message);
+  // a saved state is its own ArrayBuffer: hand it over instead of copying it
+  const transfer = [answer.state?.base, answer.state?.delta].flatMap((b) =>
+    b ? [b.buffer as ArrayBuffer] : [],
+  );
+  port.postMessage(answer, transfer);
   // While idle, get a fresh instance of each linked module (a dynamic module's engine) ready for
   // the next run: instantiating a large engine is most of a small run's cost. Each instance still
   // serves exactly one run.
@@ -87,12 +104,28 @@ interface Prepared {
    * globals), false when it cannot (its memory grew). Undefined: never reused.
    */
   reset?: () => boolean;
+  /** For a resettable link: what a session's state is saved from and restored into. */
+  state?: StateTarget;
 }
 const prepared = new Map<string, Prepared>();
 /** Instances of resettable links that served the current run, to reset once it is answered. */
 const used = new Map<string, Prepared>();
 /** A resettable link's initial state, per key: the memory image and the exported mutable globals. */
-const initialStates = new Map<string, { image: Uint8Array; globals: Map<string, unknown> }>();
+const initialStates = new Map<
+  string,
+  { image: Uint8Array; globals: Map<string, unknown>; engineId: Uint8Array }
+>();
+/** Sessions' decoded states by the hash of their bytes: a session resumed here again skips inflating. */
+const stateCache = new StateCache(64 * 1024 * 1024);
+/**
+ * Engine instances left exactly in the state a session run saved, by link key and that state's
+ * top layer digest: the session's next call here runs on it as it is (no copy, no growth). Taken,
+ * never shared: a fork resumed from the same state gets a restored instance of its own.
+ */
+const parked = new Map<string, { ready: Prepared; from: RestoredState }>();
+const MAX_PARKED = 4;
+/** Globals the host sets before every run: never part of a saved state. */
+const RUN_GLOBALS = new Set([FUEL_EXPORT, OUT_OF_FUEL_EXPORT]);
 /** Linked modules by key: the backend posts each one to a worker only once. */
 const linkedModules = new Map<string, WebAssembly.Module>();
 
@@ -112,9 +145,10 @@ function instantiateForwarding(link: LinkedModule): Prepared {
     imports[namespace] = forward;
   }
   const instance = new WebAssembly.Instance(cachedModule(link.key, link.module), imports);
+  const engine = link.resettable ? engineStateOf(link, instance) : undefined;
   return {
     instance,
-    ...(link.resettable ? { reset: resetterFor(link, instance) } : {}),
+    ...(engine ? engine : {}),
     setHost(host) {
       table = Object.fromEntries(
         Object.entries(link.wasiImports).map(([namespace, names]) => [
@@ -131,7 +165,10 @@ function instantiateForwarding(link: LinkedModule): Prepared {
  * for fresh pages, the data segments and the instance itself. Sound only for modules whose whole
  * mutable state is memory plus exported globals, which the compiler's build checks (`resettable`).
  */
-function resetterFor(link: LinkedModule, instance: WebAssembly.Instance): (() => boolean) | undefined {
+function engineStateOf(
+  link: LinkedModule,
+  instance: WebAssembly.Instance,
+): { reset: () => boolean; state: StateTarget } | undefined {
   const memory = link.memoryExport ? instance.exports[link.memoryExport] : undefined;
   if (!(memory instanceof WebAssembly.Memory)) return undefined;
   let state = initialStates.get(link.key);
@@ -145,24 +182,35 @@ function resetterFor(link: LinkedModule, instance: WebAssembly.Instance): (() =>
         globals.set(name, initial);
       } catch {}
     }
-    state = { image: new Uint8Array(memory.buffer).slice(), globals };
+    state = {
+      image: new Uint8Array(memory.buffer).slice(),
+      globals,
+      engineId: createHash('sha256').update(engineIdentity(link.key)).digest(),
+    };
     initialStates.set(link.key, state);
   }
-  const { image, globals } = state;
-  return () => {
-    if (memory.buffer.byteLength !== image.byteLength) return false;
-    new Uint8Array(memory.buffer).set(image);
-    for (const [name, value] of globals) (instance.exports[name] as WebAssembly.Global).value = value;
-    return true;
+  const { image, globals, engineId } = state;
+  const stateGlobals = new Map<string, WebAssembly.Global>();
+  for (const name of globals.keys()) {
+    if (!RUN_GLOBALS.has(name)) stateGlobals.set(name, instance.exports[name] as WebAssembly.Global);
+  }
+  return {
+    reset: () => {
+      if (memory.buffer.byteLength !== image.byteLength) return false;
+      new Uint8Array(memory.buffer).set(image);
+      for (const [name, value] of globals) (instance.exports[name] as WebAssembly.Global).value = value;
+      return true;
+    },
+    state: { memory, globals: stateGlobals, image, engineId },
   };
 }
 
-function takePrepared(link: LinkedModule, host: WasiPreview1Host): WebAssembly.Instance {
+function takePrepared(link: LinkedModule, host: WasiPreview1Host): Prepared {
   const ready = prepared.get(link.key) ?? instantiateForwarding(link);
   prepared.delete(link.key);
   if (ready.reset) used.set(link.key, ready);
   ready.setHost(host);
-  return ready.instance;
+  return ready;
 }
 
 /** After a run is answered: reset what it used, or instantiate afresh, for the next run. */
@@ -214,10 +262,25 @@ function run(message: RunMessage): RunReply {
   const mainModule = cachedModule(message.moduleKey, message.module);
   const instances: WebAssembly.Instance[] = [];
   let instance: WebAssembly.Instance;
+  /** A session run: the engine instance its state lives in, and the state it started from. */
+  let session: SessionRun | undefined;
   try {
     // Linked modules first (a dynamic module's engine): their exports become the main module's imports.
     for (const link of message.links ?? []) {
-      const linked = takePrepared(link, host);
+      const restore = message.session?.restore;
+      const parkedKey = restore ? `${link.key}|${readStateHead(restore.delta ?? restore.base)?.digest}` : '';
+      const hot = parked.get(parkedKey);
+      if (hot) parked.delete(parkedKey);
+      const taken = hot?.ready ?? takePrepared(link, host);
+      if (hot) hot.ready.setHost(host);
+      const linked = taken.instance;
+      if (message.session && taken.state && !session) {
+        // restored before the fuel is set: fuel is the run's, never the state's
+        session = { target: taken.state, link, ready: taken };
+        if (hot) session.from = hot.from;
+        else if (restore)
+          session.from = restoreState(restore, taken.state, message.memoryCapBytes, stateCache);
+      }
       (linked.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
       instances.push(linked);
       const linkedMemory = link.memoryExport ? linked.exports[link.memoryExport] : undefined;
@@ -228,9 +291,18 @@ function run(message: RunMessage): RunReply {
       if (link.hasStart) (linked.exports[START_EXPORT] as () => void)();
       imports[link.name] = linked.exports;
     }
+    if (message.session && !session) {
+      throw new StateError(
+        'session_state_invalid',
+        'sessions need an engine whose whole state can be saved; this module links none',
+      );
+    }
     instance = new WebAssembly.Instance(mainModule, imports);
   } catch (error) {
     const t1 = performance.now();
+    if (error instanceof StateError) {
+      return reply(message, host, t1 - t0, 0, 'session_state', { kind: error.kind, message: error.message });
+    }
     if (error instanceof WebAssembly.LinkError) {
       return reply(message, host, t1 - t0, 0, 'link_error', { kind: 'link', message: error.message });
     }
@@ -289,6 +361,7 @@ function run(message: RunMessage): RunReply {
       const r = reply(message, host, t1 - t0, t2 - t1, error.code === 0 ? 'ok' : 'exit');
       r.exitCode = error.code;
       if (error.code !== 0) r.error = { kind: 'exit', message: `process exited with code ${error.code}` };
+      else withState(r, message, host, session);
       return withFuel(r);
     }
     if (error instanceof OutputLimitExceeded) {
@@ -325,7 +398,61 @@ function run(message: RunMessage): RunReply {
   const r = reply(message, host, t1 - t0, t2 - t1, 'ok');
   if (message.entry) r.value = value;
   else r.exitCode = 0;
+  withState(r, message, host, session);
   return withFuel(r);
+}
+
+/**
+ * After a session run that ended well (the program's own record says ok), saves the engine's
+ * state into the reply; a state over its cap turns the reply into that error instead.
+ */
+function withState(
+  r: RunReply,
+  message: RunMessage,
+  host: WasiPreview1Host,
+  session: SessionRun | undefined,
+): void {
+  if (!session || !message.session?.save || !recordSaysOk(host)) return;
+  try {
+    const saved = saveState(session.target, session.from, message.session.maxStateBytes);
+    let now: RestoredState;
+    if (saved.base) {
+      stateCache.set(saved.baseLayer);
+      r.state = { base: saved.base };
+      now = { base: saved.baseLayer };
+    } else {
+      stateCache.set(saved.deltaLayer);
+      r.state = { delta: saved.delta };
+      now = { base: session.from!.base, delta: saved.deltaLayer };
+    }
+    // the instance is that state now: keep it for the session's next call instead of resetting it
+    used.delete(session.link.key);
+    const digest = (saved.deltaLayer ?? saved.baseLayer)!.digest;
+    parked.set(`${session.link.key}|${digest}`, { ready: session.ready, from: now });
+    if (parked.size > MAX_PARKED) parked.delete(parked.keys().next().value!);
+  } catch (error) {
+    if (!(error instanceof StateError)) throw error;
+    r.outcome = 'session_state';
+    r.error = { kind: error.kind, message: error.message };
+  }
+}
+
+interface SessionRun {
+  target: StateTarget;
+  from?: RestoredState;
+  link: LinkedModule;
+  ready: Prepared;
+}
+
+/** Whether the program ended with a success record (a JavaScript run that returned, not threw). */
+function recordSaysOk(host: WasiPreview1Host): boolean {
+  const text = host.resultText();
+  if (text === undefined || host.resultTruncated) return false;
+  try {
+    return (JSON.parse(text) as { ok?: unknown })?.ok === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Thrown from a host call that spent the last of the fuel: unwinds the module like a fuel trap. */

@@ -60,6 +60,11 @@ export interface RunMessage {
   deterministic: boolean;
   maxOutputBytes: number;
   memoryCapBytes: number;
+  /**
+   * A session run: restore the resettable link's state from `restore` before the run, and when
+   * `save` is set and the run ends well, answer with its state (at most `maxStateBytes`).
+   */
+  session?: { restore?: { base: Uint8Array; delta?: Uint8Array }; save: boolean; maxStateBytes: number };
 }
 
 export type RunOutcome =
@@ -69,7 +74,9 @@ export type RunOutcome =
   | 'output_limit'
   | 'memory_limit'
   | 'link_error'
-  | 'out_of_fuel';
+  | 'out_of_fuel'
+  /** A session's state could not be restored or saved (`error.kind` says why). */
+  | 'session_state';
 
 /** What a worker answers. */
 export interface RunReply {
@@ -91,6 +98,8 @@ export interface RunReply {
   /** Fuel consumed (budget minus what is left); may pass the budget by at most one charge. */
   fuelUsed?: number;
   files?: Record<string, Uint8Array>;
+  /** The engine's state after a session run that ended well and asked for it. */
+  state?: { base?: Uint8Array; delta?: Uint8Array };
 }
 
 /** What the backend asks a worker to run for a WASI preview 2 component. */
