@@ -45,6 +45,13 @@ export interface AppConfig {
   shutdownGraceMs: number;
   /** Longest stdio message line (`MCP_STDIO_MAX_LINE_BYTES`). */
   stdioMaxLineBytes: number;
+  /**
+   * Caps on JavaScript sessions (`create_session`): live sessions (`MEMORY_MCP_SESSIONS_MAX`, default
+   * 100), saved state per session (`MEMORY_MCP_SESSION_STATE_MB`, default 32), idle TTL
+   * (`MEMORY_MCP_SESSION_TTL_MS`, default 24 h) and the longest TTL a client may ask for
+   * (`MEMORY_MCP_SESSION_MAX_TTL_MS`, default 7 days).
+   */
+  jsSessions: { maxSessions: number; maxStateBytes: number; ttlMs: number; maxTtlMs: number };
   command: 'serve' | 'doctor' | 'help' | 'version';
 }
 
@@ -155,6 +162,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     databaseSource: 'MEMORY_MCP_DATA_DIR',
     shutdownGraceMs: int(env, 'MCP_SHUTDOWN_GRACE_MS', 8_000, 0, 600_000),
     stdioMaxLineBytes: int(env, 'MCP_STDIO_MAX_LINE_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    jsSessions: {
+      maxSessions: int(env, 'MEMORY_MCP_SESSIONS_MAX', 100, 1, 1_000_000),
+      maxStateBytes: int(env, 'MEMORY_MCP_SESSION_STATE_MB', 32, 1, 4096) * 1024 * 1024,
+      ttlMs: int(env, 'MEMORY_MCP_SESSION_TTL_MS', 24 * 3_600_000, 1_000, 365 * 24 * 3_600_000),
+      maxTtlMs: int(env, 'MEMORY_MCP_SESSION_MAX_TTL_MS', 7 * 24 * 3_600_000, 1_000, 365 * 24 * 3_600_000),
+    },
   };
   if (httpWanted) config.http = httpConfig({ env, port, host, stateless, allowedHosts, allowedOrigins });
   if (db) {

@@ -40,7 +40,14 @@ export async function buildRuntime(
   }
   const { sandbox: settings } = config;
   const { backends, wasm } = started;
-  const sandbox = UnifiedSandbox.fromConfig(settings, backends);
+  // sessions live in the store: a restarted server, or another instance on the database, resumes them
+  const sandbox = UnifiedSandbox.fromConfig(settings, backends, {
+    sessions: {
+      store: store.sessions,
+      ...config.jsSessions,
+      ttlMs: Math.min(config.jsSessions.ttlMs, config.jsSessions.maxTtlMs),
+    },
+  });
   return {
     sandbox,
     store,

@@ -1,4 +1,9 @@
-import { type Compiler, InvalidRequestError, type UnifiedSandbox } from '@memory-mcp/sandbox-core';
+import {
+  type Compiler,
+  InvalidRequestError,
+  SessionError,
+  type UnifiedSandbox,
+} from '@memory-mcp/sandbox-core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -25,6 +30,12 @@ import { healthCheckTool } from './tools/health-check.js';
 import { listExecutionsTool } from './tools/list-executions.js';
 import { logStepTool } from './tools/log-step.js';
 import { queryMemoryTool } from './tools/query-memory.js';
+import {
+  createSessionTool,
+  deleteSessionTool,
+  forkSessionTool,
+  listSessionsTool,
+} from './tools/session-tools.js';
 import { startEpisodeTool } from './tools/start-episode.js';
 import type { ToolContext, ToolDefinition } from './tools/tool-definition.js';
 
@@ -76,6 +87,9 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): Server {
   const tools: ToolDefinition[] = [
     executeAgentCodeTool(ctx),
     ...(options.compiler ? [compileToWasmTool({ ...ctx, compiler: options.compiler })] : []),
+    ...(sessionsOffered(options.sandbox)
+      ? [createSessionTool(ctx), forkSessionTool(ctx), listSessionsTool(ctx), deleteSessionTool(ctx)]
+      : []),
     healthCheckTool(ctx),
     getMetricsTool(ctx),
     startEpisodeTool(ctx),
@@ -158,10 +172,28 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): Server {
   return server;
 }
 
+/** Sessions are offered when some configured backend keeps JavaScript state. */
+function sessionsOffered(sandbox: UnifiedSandbox): boolean {
+  return sandbox
+    .capabilities()
+    .some(
+      ({ capabilities }) => capabilities.sessions === true && capabilities.languages.includes('javascript'),
+    );
+}
+
 function toProtocolError(error: unknown, toolName: string, metrics: ToolMetrics): Error {
   if (error instanceof ProtocolError) {
     metrics.record(toolName, 'error');
     return error;
+  }
+  if (SessionError.isInstance(error)) {
+    // an unknown or expired id is the caller's mistake; busy, full and conflict are the server's state
+    metrics.record(toolName, error.reason === 'not_found' ? 'invalid' : 'error');
+    return new ProtocolError({
+      code: error.reason === 'not_found' ? ErrorCode.InvalidParams : ErrorCode.InternalError,
+      message: `${toolName}: ${error.message}`,
+      data: { session: error.reason, ...(error.sessionId ? { session_id: error.sessionId } : {}) },
+    });
   }
   if (InvalidRequestError.isInstance(error)) {
     metrics.record(toolName, 'invalid');

@@ -86,6 +86,23 @@ export const getExecutionOutput = z.object({
   }),
 });
 
+export const sessionOutput = z.object({
+  session_id: z.string(),
+  label: z.string().nullable(),
+  created_at: z.string(),
+  last_used_at: z.string(),
+  expires_at: z.string(),
+  ttl_seconds: z.number(),
+  version: z.number().int().describe('Saved states so far: one more per call that ended ok'),
+  calls: z.number().int(),
+  state_bytes: z.number().int().describe('Compressed size of the saved state'),
+  forked_from: z.string().nullable(),
+  limits: z.record(z.string(), z.number()).nullable(),
+});
+
+export const sessionListOutput = z.object({ sessions: z.array(sessionOutput) });
+export const deleteSessionOutput = z.object({ session_id: z.string(), deleted: z.boolean() });
+
 export const compileToWasmOutput = z.object({
   module_id: z.string(),
   size: z.number().int(),

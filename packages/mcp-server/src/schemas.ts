@@ -40,6 +40,37 @@ const limits = z
   })
   .strict();
 
+const sessionId = z
+  .string()
+  .max(100)
+  .regex(/^ses_[A-Za-z0-9_-]{32}$/, 'must be a session id returned by create_session or fork_session');
+
+const sessionTtl = z
+  .number()
+  .int()
+  .positive()
+  .max(365 * 24 * 3600)
+  .optional()
+  .describe('Idle time to live in seconds: the session is removed this long after its last call');
+
+export const createSessionInput = z
+  .object({
+    ttl_seconds: sessionTtl,
+    limits: limits.optional().describe('Limits every call in the session starts from'),
+    label: z.string().max(200).optional().describe('Your name for the session'),
+  })
+  .strict();
+
+export const forkSessionInput = z
+  .object({ session_id: sessionId, ttl_seconds: sessionTtl, label: z.string().max(200).optional() })
+  .strict();
+
+export const sessionIdInput = z.object({ session_id: sessionId }).strict();
+
+export const listSessionsInput = z
+  .object({ limit: z.number().int().positive().max(1000).optional().describe('Default 100') })
+  .strict();
+
 /** What the configured sandbox offers; the schema clients see lists exactly these. */
 export interface ExecuteInputOptions {
   languages: readonly string[];
@@ -71,9 +102,21 @@ export const executeAgentCodeInput = (options: ExecuteInputOptions) =>
       entry: z.string().max(256).optional().describe('For wasm/wat: call this export with numeric input'),
       limits: limits.optional(),
       episode_id: z.string().max(64).optional().describe('Link this execution to an episode'),
+      session_id: sessionId
+        .optional()
+        .describe(
+          'Run JavaScript in this session (create_session): it starts from the state the last ok call left, and an ok call saves its end state; a call that does not end ok leaves the session as it was',
+        ),
     })
     .strict()
     .superRefine((value, ctx) => {
+      if (value.session_id !== undefined && value.module_id !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['session_id'],
+          message: 'a session runs JavaScript code, not a module_id',
+        });
+      }
       if (value.code === undefined && value.module_id === undefined) {
         ctx.addIssue({ code: 'custom', path: ['code'], message: 'give either code or module_id' });
       }
@@ -111,6 +154,14 @@ export const executionResultOutput = z.object({
   memoryPeakBytes: z.number().optional(),
   truncated: z.boolean(),
   files: z.record(z.string(), z.string()).optional().describe('Files the code wrote, base64'),
+  session: z
+    .object({
+      id: z.string(),
+      version: z.number().int(),
+      saved: z.boolean().describe("Whether this call's end state is now the session's"),
+      stateBytes: z.number().int(),
+    })
+    .optional(),
 });
 
 export const compileToWasmInput = z

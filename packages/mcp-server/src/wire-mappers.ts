@@ -20,7 +20,8 @@ export function executionResultToWire(
   executionId: string,
   episodeId?: string,
 ): ExecutionResultWire {
-  const { files, ...rest } = result;
+  // a session's state never leaves the server: the result says only whether it was kept
+  const { files, state: _state, ...rest } = result;
   return {
     execution_id: executionId,
     ...(episodeId ? { episode_id: episodeId } : {}),

@@ -64,5 +64,20 @@ export {
   SandboxMetrics,
   summarize,
 } from './sandbox-metrics.js';
+export {
+  type CreateSessionOptions,
+  DEFAULT_SESSION_LIMITS,
+  type SessionCallInfo,
+  type SessionLimits,
+  SessionManager,
+  type SessionManagerOptions,
+} from './sessions/session-manager.js';
+export {
+  type LeaseOutcome,
+  MemorySessionStore,
+  type SessionCommit,
+  type SessionInfo,
+  type SessionStore,
+} from './sessions/session-store.js';
 export { type SandboxHealth, UnifiedSandbox, type UnifiedSandboxOptions } from './unified-sandbox.js';
 export { validateRequest } from './validate-request.js';

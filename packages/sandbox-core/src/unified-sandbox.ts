@@ -13,6 +13,13 @@ import type { SandboxConfig } from './load-config.js';
 import { precheckPolicy } from './policy-precheck.js';
 import { configuredLanguages, type Route, routeRequest, type SandboxMode } from './route-request.js';
 import { type MetricsSnapshot, SandboxMetrics } from './sandbox-metrics.js';
+import {
+  type CreateSessionOptions,
+  type SessionCallInfo,
+  SessionManager,
+  type SessionManagerOptions,
+} from './sessions/session-manager.js';
+import type { SessionInfo } from './sessions/session-store.js';
 import { validateRequest } from './validate-request.js';
 
 export interface UnifiedSandboxOptions {
@@ -41,6 +48,12 @@ export interface UnifiedSandboxOptions {
   healthTtlMs?: number;
   /** Executions kept for latency percentiles. Default 1000. */
   metricsWindow?: number;
+  /**
+   * Sessions (`createSession`, `execute({ sessionId })`): where they live (default: this process's
+   * memory) and their caps. They run on the first backend, in preference order, whose
+   * capabilities say `sessions` and that runs the call's language.
+   */
+  sessions?: SessionManagerOptions | SessionManager;
 }
 
 export interface SandboxHealth {
@@ -76,6 +89,9 @@ export class UnifiedSandbox {
   readonly #policy: Policy;
   readonly #healthTtlMs: number;
   readonly #health = new Map<BackendKind, HealthEntry>();
+  /** Sessions: created on first use, so a sandbox that never uses them starts no sweep. */
+  #sessions: SessionManager | undefined;
+  readonly #sessionOptions: SessionManagerOptions | SessionManager | undefined;
   #sequence = 0;
   #closed = false;
 
@@ -130,6 +146,54 @@ export class UnifiedSandbox {
     this.#limits = resolveLimits(options.limits);
     this.#policy = resolvePolicy(options.policy);
     this.#healthTtlMs = options.healthTtlMs ?? 1000;
+    this.#sessionOptions = options.sessions;
+  }
+
+  /** The sessions of this sandbox (see `UnifiedSandboxOptions.sessions`). */
+  get sessions(): SessionManager {
+    this.#sessions ??=
+      this.#sessionOptions instanceof SessionManager
+        ? this.#sessionOptions
+        : new SessionManager(this.#sessionOptions);
+    return this.#sessions;
+  }
+
+  /** A new session: its calls (`execute({ sessionId })`) keep JavaScript state from one to the next. */
+  createSession(options?: CreateSessionOptions): Promise<SessionInfo> {
+    this.#sessionBackend('javascript');
+    return this.sessions.create(options);
+  }
+
+  /** A new session starting from another's last saved state; changing one never touches the other. */
+  forkSession(id: string, options?: CreateSessionOptions): Promise<SessionInfo> {
+    return this.sessions.fork(id, options);
+  }
+
+  listSessions(limit?: number): Promise<SessionInfo[]> {
+    return this.sessions.list(limit);
+  }
+
+  deleteSession(id: string): Promise<boolean> {
+    return this.sessions.delete(id);
+  }
+
+  /** The backend that runs session calls in `language`, or an `InvalidRequestError` saying there is none. */
+  #sessionBackend(language: string, pinned?: BackendKind): BackendKind {
+    const found = this.#capabilities.find(
+      ([kind, caps]) =>
+        caps.sessions === true &&
+        caps.languages.includes(language) &&
+        (pinned === undefined || kind === pinned),
+    );
+    if (!found) {
+      throw new InvalidRequestError(
+        pinned ? 'backend' : 'sessionId',
+        pinned
+          ? `backend '${pinned}' does not keep session state for ${language}`
+          : `no configured backend keeps session state for ${language} (sessions run JavaScript on the wasm backend)`,
+      );
+    }
+    return found[0];
   }
 
   /**
@@ -170,11 +234,31 @@ export class UnifiedSandbox {
     return configuredLanguages(this.#capabilities);
   }
 
-  /** Runs one request. Throws only for a bad request (`InvalidRequestError`), a full queue or a closed sandbox. */
-  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
-    const started = performance.now();
+  /**
+   * Runs one request. Throws only for a bad request (`InvalidRequestError`), a session that cannot
+   * take the call (`SessionError`), a full queue or a closed sandbox. With `sessionId`, the call
+   * runs in that session's state on a backend that keeps sessions, and the result says whether its
+   * end state was kept (`result.session`).
+   */
+  async execute(request: ExecutionRequest): Promise<ExecutionResult & { session?: SessionCallInfo }> {
     if (this.#closed) throw new BackendUnavailableError('sandbox', 'the sandbox is closed');
     validateRequest(request);
+    if (request.sessionId !== undefined) {
+      if (request.session) {
+        throw new InvalidRequestError(
+          'session',
+          'is set by the sandbox for sessionId; give one or the other',
+        );
+      }
+      const backend = this.#sessionBackend(request.language, request.backend);
+      const { sessionId, ...rest } = request;
+      return this.sessions.run(sessionId, { ...rest, backend }, (inSession) => this.#executeOne(inSession));
+    }
+    return this.#executeOne(request);
+  }
+
+  async #executeOne(request: ExecutionRequest): Promise<ExecutionResult> {
+    const started = performance.now();
     const id = request.id ?? `req-${process.pid}-${++this.#sequence}`;
     const policy = resolvePolicy(request.policy, this.#policy);
     const effective: ExecutionRequest = {
@@ -330,6 +414,7 @@ export class UnifiedSandbox {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#sessions?.close();
     await Promise.all([...this.#backends.values()].map((b) => b.close()));
   }
 

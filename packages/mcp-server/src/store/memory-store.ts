@@ -3,6 +3,7 @@ import { EpisodeRepository } from './episode-repository.js';
 import { ExecutionRepository } from './execution-repository.js';
 import { ModuleRepository } from './module-repository.js';
 import { PatternRepository } from './pattern-repository.js';
+import { SessionRepository } from './session-repository.js';
 
 export type MemoryStoreOptions = DatabaseOptions;
 
@@ -15,12 +16,15 @@ export class MemoryStore implements AsyncDisposable {
   readonly episodes: EpisodeRepository;
   readonly modules: ModuleRepository;
   readonly patterns: PatternRepository;
+  /** Sessions' saved state: give it to `UnifiedSandbox` as `sessions.store`. */
+  readonly sessions: SessionRepository;
 
   private constructor(readonly db: Database) {
     this.executions = new ExecutionRepository(db);
     this.episodes = new EpisodeRepository(db);
     this.modules = new ModuleRepository(db);
     this.patterns = new PatternRepository(db);
+    this.sessions = new SessionRepository(db);
   }
 
   /** Opens the database and applies pending migrations. Throws `StoreUnavailableError` when it cannot. */

@@ -77,4 +77,30 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
     name: 'store_probe: the row a writability check rewrites',
     statements: ['CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)'],
   },
+  {
+    version: 3,
+    name: 'sessions: saved JavaScript state (base and delta layers), limits, expiry and the lease of the call running',
+    statements: [
+      `CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        ttl_ms INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        engine TEXT,
+        base BLOB,
+        delta BLOB,
+        state_bytes INTEGER NOT NULL DEFAULT 0,
+        limits TEXT,
+        forked_from TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER
+      )`,
+      'CREATE INDEX sessions_expires ON sessions(expires_at)',
+      'CREATE INDEX sessions_used ON sessions(last_used_at)',
+    ],
+  },
 ];

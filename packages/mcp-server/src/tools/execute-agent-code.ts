@@ -19,7 +19,7 @@ export const executeAgentCodeTool = (ctx: ToolContext) =>
   defineTool({
     name: 'execute_agent_code',
     title: 'Execute code in the sandbox',
-    description: `Runs code in an isolated sandbox (languages configured here: ${ctx.configured.languages.join(', ')}; backends: ${ctx.configured.backends.join(', ')}) and returns stdout, stderr, the return value, the status (ok, error, timeout, out_of_fuel, memory_limit, output_limit, denied, cancelled), where it ran and why, and what it cost. JS code is the body of an async function: use \`return\` for the result and \`input\` for context.input. WebAssembly is given as base64.`,
+    description: `Runs code in an isolated sandbox (languages configured here: ${ctx.configured.languages.join(', ')}; backends: ${ctx.configured.backends.join(', ')}) and returns stdout, stderr, the return value, the status (ok, error, timeout, out_of_fuel, memory_limit, output_limit, denied, cancelled), where it ran and why, and what it cost. JS code is the body of an async function: use \`return\` for the result and \`input\` for context.input. WebAssembly is given as base64. With session_id (see create_session), JavaScript runs in that session's saved state: state kept on globalThis carries to the next call; only a call that ends ok saves its end state, and a call that fails (error, timeout, out_of_fuel, memory_limit, ...) leaves the session as it was. Calls in one session run one at a time.`,
     input: executeAgentCodeInput(ctx.configured),
     output: executionResultOutput,
     async handler(args, { extra, signal }) {
@@ -43,6 +43,7 @@ export const executeAgentCodeTool = (ctx: ToolContext) =>
       if (args.entry) request.entry = args.entry;
       if (args.backend) request.backend = args.backend as ExecutionRequest['backend'];
       if (args.limits) request.limits = args.limits;
+      if (args.session_id) request.sessionId = args.session_id;
       request.signal = signal;
 
       const stopProgress = startProgress(extra, ctx.progressIntervalMs);

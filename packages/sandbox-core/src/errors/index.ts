@@ -6,3 +6,4 @@ export { InvalidArgumentError } from './invalid-argument-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
 export { errorMarker, hasMarker, MemoryMcpError } from './memory-mcp-error.js';
 export { QueueFullError } from './queue-full-error.js';
+export { SessionError } from './session-error.js';

@@ -2,11 +2,12 @@
 // instrumentation, memory and table capping, compilation, component transpiling and its glue,
 // instantiation and the run) happens here, in worker threads, never in the host. It speaks only
 // frames on stdin/stdout; anything else that would reach stdout is sent to stderr instead.
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { InvalidRequestError, LruCache } from '@memory-mcp/sandbox-core';
 import { type EngineRequest, WasmEngine } from '../engine/wasm-engine.js';
-import { readStateHead } from '../session/state-header.js';
+import { readStateHead, STATE_HEAD_BYTES } from '../session/state-header.js';
 import {
   type ExecutorInit,
   type ExecutorMessage,
@@ -24,6 +25,8 @@ import { EXECUTOR_NICENESS } from './spawn-executor.js';
  * digest was computed over, and the worker checks the digest again before it decodes anything.
  */
 const bases = new LruCache<Uint8Array>(STATE_BASE_CACHE_BYTES);
+const bodyDigest = (layer: Uint8Array) =>
+  createHash('sha256').update(layer.subarray(STATE_HEAD_BYTES)).digest('hex');
 
 // Untrusted work yields the CPU to the server that talks to clients. Niceness is per thread on
 // Linux: every thread that exists now (V8's compiler threads included) is lowered, and the worker
@@ -147,8 +150,10 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
   const restore = request.request.session?.restore;
   if (restore) {
     if (restore.base) {
+      // kept only when the bytes are what their digest says: a damaged base must never stand in
+      // for a good one later named by the same digest
       const digest = readStateHead(restore.base)?.digest;
-      if (digest) bases.set(digest, restore.base, restore.base.length);
+      if (digest && bodyDigest(restore.base) === digest) bases.set(digest, restore.base, restore.base.length);
     } else {
       const held = restore.baseDigest ? bases.get(restore.baseDigest) : undefined;
       if (!held) {
