@@ -159,7 +159,7 @@ export class UnifiedSandbox {
   }
 
   /** A new session: its calls (`execute({ sessionId })`) keep JavaScript state from one to the next. */
-  createSession(options?: CreateSessionOptions): Promise<SessionInfo> {
+  async createSession(options?: CreateSessionOptions): Promise<SessionInfo> {
     this.#sessionBackend('javascript');
     return this.sessions.create(options);
   }

@@ -78,7 +78,11 @@ export class SessionManager {
     this.limits = {
       maxSessions: options.maxSessions ?? DEFAULT_SESSION_LIMITS.maxSessions,
       maxStateBytes: options.maxStateBytes ?? DEFAULT_SESSION_LIMITS.maxStateBytes,
-      ttlMs: options.ttlMs ?? DEFAULT_SESSION_LIMITS.ttlMs,
+      // the default TTL never passes the longest one allowed
+      ttlMs: Math.min(
+        options.ttlMs ?? DEFAULT_SESSION_LIMITS.ttlMs,
+        options.maxTtlMs ?? Math.max(options.ttlMs ?? 0, DEFAULT_SESSION_LIMITS.maxTtlMs),
+      ),
       maxTtlMs: options.maxTtlMs ?? DEFAULT_SESSION_LIMITS.maxTtlMs,
     };
     for (const [name, value] of Object.entries(this.limits)) {

@@ -37,6 +37,10 @@ export function readStateHead(bytes: unknown): StateHead | undefined {
   const kindAt = STATE_MAGIC.length + ENGINE_ID_BYTES + DIGEST_BYTES;
   const kind = bytes[kindAt];
   if (kind !== LayerKind.Base && kind !== LayerKind.Delta) return undefined;
+  // a base names no base: its field is zeros, so every byte of a head has one valid value
+  if (kind === LayerKind.Base && bytes.subarray(kindAt + 1, kindAt + 1 + DIGEST_BYTES).some((b) => b !== 0)) {
+    return undefined;
+  }
   return {
     engine: hex(STATE_MAGIC.length, ENGINE_ID_BYTES),
     digest: hex(STATE_MAGIC.length + ENGINE_ID_BYTES, DIGEST_BYTES),
