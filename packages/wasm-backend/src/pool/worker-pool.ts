@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendUnavailableError } from '@memory-mcp/sandbox-core';
+import { readStateHead } from '../session/state-header.js';
 import {
   WORKER_MODULE_CACHE,
   type WorkerMessage,
@@ -41,6 +42,21 @@ interface Slot {
   idleSince: number;
   /** Linked modules this worker already holds (by key), so they are not posted again. */
   knownLinks: Set<string>;
+  /**
+   * Digests of session states this worker keeps a live engine instance in (the worker's own
+   * bound, in the same order): the session's next run goes here when it is free, and skips the restore.
+   */
+  parked: Set<string>;
+}
+
+/** As many as the worker keeps (`MAX_PARKED` in the worker). */
+const PARKED_PER_WORKER = 4;
+
+/** The state a run starts from (its top layer's digest), if it is a session run. */
+function restoredDigest(message: DistributiveOmit<WorkerMessage, 'id'>): string | undefined {
+  if (!('session' in message) || !message.session?.restore) return undefined;
+  const { base, delta } = message.session.restore;
+  return readStateHead(delta ?? base)?.digest;
 }
 
 interface Job {
@@ -136,7 +152,14 @@ export class WorkerPool {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, retiring: false, ready: false, idleSince: 0, knownLinks: new Set() };
+    const slot: Slot = {
+      worker,
+      retiring: false,
+      ready: false,
+      idleSince: 0,
+      knownLinks: new Set(),
+      parked: new Set(),
+    };
     worker.on('message', (reply: WorkerReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.ready = true;
@@ -161,10 +184,20 @@ export class WorkerPool {
     while (this.#queue.length > 0) {
       let slot: Slot | undefined;
       let booting = 0;
+      const wanted = restoredDigest(this.#queue[0]!.message);
       for (const candidate of this.#slots) {
         if (!candidate.ready) booting++;
         else if (!candidate.job && !candidate.retiring && (!slot || candidate.idleSince < slot.idleSince))
           slot = candidate;
+      }
+      // a session's run goes to the free worker that holds its engine instance as the last run left it
+      if (wanted !== undefined) {
+        for (const candidate of this.#slots) {
+          if (candidate.ready && !candidate.job && !candidate.retiring && candidate.parked.has(wanted)) {
+            slot = candidate;
+            break;
+          }
+        }
       }
       if (!slot) {
         // Start workers for the jobs that no booting worker will take; each takes one when ready.
@@ -221,6 +254,14 @@ export class WorkerPool {
     const job = slot.job;
     if (!job) return;
     slot.job = undefined;
+    const restored = restoredDigest(job.message);
+    if (restored !== undefined) slot.parked.delete(restored); // taken by this run, if it was here
+    const state = outcome.kind === 'reply' && 'state' in outcome.reply ? outcome.reply.state : undefined;
+    const digest = state ? readStateHead(state.delta ?? state.base)?.digest : undefined;
+    if (digest !== undefined) {
+      slot.parked.add(digest);
+      if (slot.parked.size > PARKED_PER_WORKER) slot.parked.delete(slot.parked.values().next().value!);
+    }
     slot.worker.unref();
     slot.idleSince = performance.now();
     clearTimeout(job.timer);

@@ -357,10 +357,10 @@ function page(memory: Uint8Array, index: number): Buffer {
 
 function encode(current: Uint8Array, ref: Uint8Array): Chunk {
   const raw = new Uint8Array(current);
+  const sparse = sparseDiff(raw, ref);
+  if (sparse) return { codec: Codec.Sparse, data: sparse, raw };
   const diff = new Uint8Array(CHUNK_BYTES);
   xor(diff, raw, ref);
-  const sparse = toSparse(diff);
-  if (sparse) return { codec: Codec.Sparse, data: sparse, raw };
   const packed = deflateRawSync(diff, { level: 1 });
   return packed.length < CHUNK_BYTES - 1024
     ? { codec: Codec.Deflate, data: packed, raw }
@@ -429,35 +429,41 @@ function writeLayer(
   };
 }
 
-/** A diff as runs of non-zero words, or undefined when too many words are non-zero for that to pay. */
-function toSparse(diff: Uint8Array): Uint8Array | undefined {
-  const words = new Int32Array(diff.buffer, diff.byteOffset, WORDS);
-  let nonZero = 0;
-  let runs = 0;
+/**
+ * `page ^ ref` as runs of differing words, in one pass over both, or undefined when too many words
+ * differ for that to pay (the page is then deflated).
+ */
+function sparseDiff(page: Uint8Array, ref: Uint8Array): Uint8Array | undefined {
+  if ((page.byteOffset | ref.byteOffset) % 4 !== 0) return undefined;
+  const a = new Int32Array(page.buffer, page.byteOffset, WORDS);
+  const b = new Int32Array(ref.buffer, ref.byteOffset, WORDS);
+  // runs as [start, end) pairs, found before anything is written
+  const runs: number[] = [];
+  let differing = 0;
   for (let i = 0; i < WORDS; i++) {
-    if (words[i] === 0) continue;
-    nonZero++;
-    if (i === 0 || words[i - 1] === 0) runs++;
-  }
-  if (nonZero > SPARSE_WORDS) return undefined;
-  const out = new Uint8Array(runs * 4 + nonZero * 4);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  let i = 0;
-  let last = 0;
-  while (i < WORDS) {
-    if (words[i] === 0) {
-      i++;
-      continue;
-    }
-    let end = i;
-    while (end < WORDS && words[end] !== 0) end++;
-    view.setUint16(at, i - last, true);
-    view.setUint16(at + 2, end - i, true);
-    out.set(diff.subarray(i * 4, end * 4), at + 4);
-    at += 4 + (end - i) * 4;
-    last = end;
+    if (a[i] === b[i]) continue;
+    let end = i + 1;
+    while (end < WORDS && a[end] !== b[end]) end++;
+    runs.push(i, end);
+    differing += end - i;
+    if (differing > SPARSE_WORDS) return undefined;
     i = end;
+  }
+  const out = new Uint8Array((runs.length / 2) * 4 + differing * 4);
+  const view = new DataView(out.buffer);
+  const words = new Int32Array(out.buffer);
+  let at = 0;
+  let last = 0;
+  for (let r = 0; r < runs.length; r += 2) {
+    const start = runs[r]!;
+    const end = runs[r + 1]!;
+    view.setUint16(at, start - last, true);
+    view.setUint16(at + 2, end - start, true);
+    // `at` is a multiple of 4: a run header and whole words precede it
+    let w = at / 4 + 1;
+    for (let i = start; i < end; i++) words[w++] = a[i]! ^ b[i]!;
+    at += 4 + (end - start) * 4;
+    last = end;
   }
   return out;
 }
