@@ -120,18 +120,25 @@ describe('sessions over stdio', () => {
 
     // edit the saved state in the database, as someone with write access to it could
     const file = createClient({ url: `file:${db}` });
-    const row = (await file.execute({ sql: 'SELECT base FROM sessions WHERE id = ?', args: [id] })).rows[0]!;
-    const base = new Uint8Array(row.base as ArrayBuffer);
+    const layer = { sql: 'SELECT bytes FROM session_layers WHERE session_id = ? AND kind = 0', args: [id] };
+    const base = new Uint8Array((await file.execute(layer)).rows[0]!.bytes as ArrayBuffer);
     const flipped = base.slice();
     flipped[flipped.length - 3] ^= 0x55;
-    await file.execute({ sql: 'UPDATE sessions SET base = ? WHERE id = ?', args: [flipped, id] });
+    await file.execute({
+      sql: 'UPDATE session_layers SET bytes = ? WHERE session_id = ? AND kind = 0',
+      args: [flipped, id],
+    });
     const foreign = base.slice();
     foreign[10] ^= 0x01; // the engine identity in the head
     const forkId = `ses_${'B'.repeat(32)}`;
     await file.execute({
-      sql: `INSERT INTO sessions (id, created_at, last_used_at, expires_at, ttl_ms, version, engine, base, state_bytes)
-            SELECT ?, created_at, last_used_at, expires_at, ttl_ms, version, engine, ?, state_bytes FROM sessions WHERE id = ?`,
-      args: [forkId, foreign, id],
+      sql: `INSERT INTO sessions (id, created_at, last_used_at, expires_at, ttl_ms, version, engine, state_bytes)
+            SELECT ?, created_at, last_used_at, expires_at, ttl_ms, version, engine, state_bytes FROM sessions WHERE id = ?`,
+      args: [forkId, id],
+    });
+    await file.execute({
+      sql: 'INSERT INTO session_layers (session_id, kind, bytes) VALUES (?, 0, ?)',
+      args: [forkId, foreign],
     });
     file.close();
 

@@ -90,12 +90,16 @@ describe('SessionRepository (a real libSQL file, two instances)', () => {
       now,
     });
     const raw = createClient({ url });
-    const row = (
-      await raw.execute({ sql: 'SELECT base, delta, version FROM sessions WHERE id = ?', args: [id('b')] })
-    ).rows[0]!;
-    expect(Buffer.from(row.base as ArrayBuffer).toString()).toBe('THE-BASE');
-    expect(Buffer.from(row.delta as ArrayBuffer).toString()).toBe('d2');
-    expect(Number(row.version)).toBe(2);
+    const layers = (
+      await raw.execute({
+        sql: 'SELECT kind, bytes FROM session_layers WHERE session_id = ? ORDER BY kind',
+        args: [id('b')],
+      })
+    ).rows.map((row) => Buffer.from(row.bytes as ArrayBuffer).toString());
+    expect(layers).toEqual(['THE-BASE', 'd2']);
+    const version = (await raw.execute({ sql: 'SELECT version FROM sessions WHERE id = ?', args: [id('b')] }))
+      .rows[0]!.version;
+    expect(Number(version)).toBe(2);
     raw.close();
     const hot = await store.sessions.lease(id('b'), 'me', now + 5_000, now, 2);
     expect(hot.kind === 'taken' && hot.state).toBeUndefined();

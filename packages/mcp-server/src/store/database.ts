@@ -180,6 +180,31 @@ export class Database implements AsyncDisposable {
     });
   }
 
+  /**
+   * Runs one statement on its own (autocommit: atomic, and durable when it returns, like a
+   * committed transaction), with `write`'s serialization, retries and reconnects. For hot paths
+   * whose whole write is one statement: it saves the `BEGIN`/`COMMIT` round trips.
+   */
+  async writeStatement(statement: InStatement): Promise<ResultSet> {
+    this.#checkOpen();
+    return this.#queue.run(async () => {
+      const deadline = Date.now() + (this.#options.writeDeadlineMs ?? 30_000);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.#client.execute(statement);
+        } catch (error) {
+          const driverProblem = classifyDriverError(error);
+          if (driverProblem && this.embedded && !this.#closed) await this.#reconnect();
+          if (driverProblem === 'busy' && Date.now() < deadline) {
+            await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
+            continue;
+          }
+          throw toStoreError(error);
+        }
+      }
+    });
+  }
+
   async #writeEmbedded<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = this.#client;
     await client.execute('BEGIN IMMEDIATE');

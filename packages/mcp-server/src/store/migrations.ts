@@ -79,7 +79,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
   },
   {
     version: 3,
-    name: 'sessions: saved JavaScript state (base and delta layers), limits, expiry and the lease of the call running',
+    name: 'sessions: metadata and the lease of the call running; their saved state layers apart, so a lease never rewrites them',
     statements: [
       `CREATE TABLE sessions (
         id TEXT PRIMARY KEY,
@@ -91,8 +91,6 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
         version INTEGER NOT NULL DEFAULT 0,
         calls INTEGER NOT NULL DEFAULT 0,
         engine TEXT,
-        base BLOB,
-        delta BLOB,
         state_bytes INTEGER NOT NULL DEFAULT 0,
         limits TEXT,
         forked_from TEXT,
@@ -101,6 +99,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
       )`,
       'CREATE INDEX sessions_expires ON sessions(expires_at)',
       'CREATE INDEX sessions_used ON sessions(last_used_at)',
+      `CREATE TABLE session_layers (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        kind INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        UNIQUE (session_id, kind)
+      )`,
     ],
   },
 ];

@@ -8,13 +8,18 @@ import type {
 } from '@memory-mcp/sandbox-core';
 import type { Database, Queryable } from './database.js';
 
+/** `session_layers.kind`: a state's base, and the delta on it. */
+const BASE = 0;
+const DELTA = 1;
+
 const INFO_COLUMNS =
   'id, label, created_at, last_used_at, expires_at, ttl_ms, version, calls, engine, state_bytes, limits, forked_from';
 
 /**
  * Sessions in libSQL: every instance on the database sees the same sessions, a restarted server
  * resumes them, and the lease columns make one call at a time per session hold across instances.
- * A call that ended ok rewrites only the delta when it kept its base.
+ * The state's layers live in their own rows (`session_layers`): taking a lease rewrites only the
+ * small metadata row, and a call that kept its base rewrites only the delta.
  */
 export class SessionRepository implements SessionStore {
   constructor(readonly db: Database) {}
@@ -53,8 +58,8 @@ export class SessionRepository implements SessionStore {
       // the copy is made in the database: the state's bytes never pass through this process
       await tx.execute({
         sql: `INSERT INTO sessions (id, label, created_at, last_used_at, expires_at, ttl_ms, version, calls,
-                engine, base, delta, state_bytes, limits, forked_from)
-              SELECT ?, ?, ?, ?, ?, ?, version, 0, engine, base, delta, state_bytes, ?, id
+                engine, state_bytes, limits, forked_from)
+              SELECT ?, ?, ?, ?, ?, ?, version, 0, engine, state_bytes, ?, id
               FROM sessions WHERE id = ?`,
         args: [
           info.id,
@@ -66,6 +71,10 @@ export class SessionRepository implements SessionStore {
           info.limits ? JSON.stringify(info.limits) : null,
           sourceId,
         ],
+      });
+      await tx.execute({
+        sql: 'INSERT INTO session_layers (session_id, kind, bytes) SELECT ?, kind, bytes FROM session_layers WHERE session_id = ?',
+        args: [info.id, sourceId],
       });
       return 'ok' as const;
     });
@@ -91,57 +100,80 @@ export class SessionRepository implements SessionStore {
     now: number,
     haveVersion?: number,
   ): Promise<LeaseOutcome> {
-    return this.db.write(async (tx) => {
-      const row = (
-        await tx.execute({
-          sql: `SELECT ${INFO_COLUMNS}, lease_owner, lease_until FROM sessions WHERE id = ? AND (expires_at > ? OR lease_until > ?)`,
-          args: [id, now, now],
-        })
-      ).rows[0];
-      if (!row) return { kind: 'missing' };
-      if (row.lease_owner != null && row.lease_owner !== owner && Number(row.lease_until) > now) {
-        return { kind: 'busy' };
-      }
-      await tx.execute({
-        sql: 'UPDATE sessions SET lease_owner = ?, lease_until = ? WHERE id = ?',
-        args: [owner, until, id],
-      });
-      const info = toInfo(row);
-      if (info.version === 0 || info.version === haveVersion) return { kind: 'taken', info };
-      const blobs = (await tx.execute({ sql: 'SELECT base, delta FROM sessions WHERE id = ?', args: [id] }))
-        .rows[0]!;
-      const base = bytes(blobs.base);
-      if (!base || !info.engine) return { kind: 'taken', info };
-      const delta = bytes(blobs.delta);
-      const state: SessionState = { base, engine: info.engine, ...(delta ? { delta } : {}) };
-      return { kind: 'taken', info, state };
-    });
+    // one statement takes a free (or lapsed, or own) lease on a live session and returns it
+    const taken = (
+      await this.db.writeStatement({
+        sql: `UPDATE sessions SET lease_owner = ?, lease_until = ?
+              WHERE id = ? AND (expires_at > ? OR lease_until > ?)
+                AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)
+              RETURNING ${INFO_COLUMNS}`,
+        args: [owner, until, id, now, now, owner, now],
+      })
+    ).rows[0];
+    if (!taken) {
+      const live = await this.db.read(
+        async (q) =>
+          (
+            await q.execute({
+              sql: 'SELECT 1 FROM sessions WHERE id = ? AND (expires_at > ? OR lease_until > ?)',
+              args: [id, now, now],
+            })
+          ).rows[0],
+      );
+      return live ? { kind: 'busy' } : { kind: 'missing' };
+    }
+    const info = toInfo(taken);
+    if (info.version === 0 || info.version === haveVersion) return { kind: 'taken', info };
+    // the lease is ours: no one else commits until it ends, so this read matches the version above
+    const layers = await this.db.read(
+      async (q) =>
+        (await q.execute({ sql: 'SELECT kind, bytes FROM session_layers WHERE session_id = ?', args: [id] }))
+          .rows,
+    );
+    const base = bytes(layers.find((row) => Number(row.kind) === BASE)?.bytes);
+    if (!base || !info.engine) return { kind: 'taken', info };
+    const delta = bytes(layers.find((row) => Number(row.kind) === DELTA)?.bytes);
+    const state: SessionState = { base, engine: info.engine, ...(delta ? { delta } : {}) };
+    return { kind: 'taken', info, state };
   }
 
   async commit(id: string, owner: string, commit: SessionCommit): Promise<boolean> {
     const { state } = commit;
     const stateBytes = state.base.length + (state.delta?.length ?? 0);
+    // one transaction: the state, the version and the end of the lease land together or not at all
     return this.db.write(async (tx) => {
-      const set = commit.baseChanged ? 'base = ?, delta = ?' : 'delta = ?';
-      const blobs = commit.baseChanged ? [state.base, state.delta ?? null] : [state.delta ?? null];
       const updated = await tx.execute({
-        sql: `UPDATE sessions SET ${set}, engine = ?, state_bytes = ?, version = version + 1, calls = calls + 1,
+        sql: `UPDATE sessions SET engine = ?, state_bytes = ?, version = version + 1, calls = calls + 1,
                 last_used_at = ?, expires_at = ? + ttl_ms, lease_owner = NULL, lease_until = NULL
               WHERE id = ? AND lease_owner = ? AND version = ?`,
-        args: [...blobs, state.engine, stateBytes, commit.now, commit.now, id, owner, commit.fromVersion],
+        args: [state.engine, stateBytes, commit.now, commit.now, id, owner, commit.fromVersion],
       });
-      return updated.rowsAffected === 1;
+      if (updated.rowsAffected !== 1) return false;
+      if (commit.baseChanged) await this.#putLayer(tx, id, BASE, state.base);
+      if (state.delta) await this.#putLayer(tx, id, DELTA, state.delta);
+      else
+        await tx.execute({
+          sql: 'DELETE FROM session_layers WHERE session_id = ? AND kind = ?',
+          args: [id, DELTA],
+        });
+      return true;
+    });
+  }
+
+  async #putLayer(tx: Queryable, id: string, kind: number, layer: Uint8Array): Promise<void> {
+    await tx.execute({
+      sql: `INSERT INTO session_layers (session_id, kind, bytes) VALUES (?, ?, ?)
+            ON CONFLICT (session_id, kind) DO UPDATE SET bytes = excluded.bytes`,
+      args: [id, kind, layer],
     });
   }
 
   async release(id: string, owner: string, now: number): Promise<void> {
-    await this.db.write(async (tx) => {
-      await tx.execute({
-        sql: `UPDATE sessions SET calls = calls + 1, last_used_at = ?, expires_at = ? + ttl_ms,
-                lease_owner = NULL, lease_until = NULL
-              WHERE id = ? AND lease_owner = ?`,
-        args: [now, now, id, owner],
-      });
+    await this.db.writeStatement({
+      sql: `UPDATE sessions SET calls = calls + 1, last_used_at = ?, expires_at = ? + ttl_ms,
+              lease_owner = NULL, lease_until = NULL
+            WHERE id = ? AND lease_owner = ?`,
+      args: [now, now, id, owner],
     });
   }
 
@@ -159,23 +191,25 @@ export class SessionRepository implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.db.write(
-      async (tx) =>
-        (await tx.execute({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] })).rowsAffected === 1,
-    );
+    return this.db.write(async (tx) => {
+      await tx.execute({ sql: 'DELETE FROM session_layers WHERE session_id = ?', args: [id] });
+      return (await tx.execute({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] })).rowsAffected === 1;
+    });
   }
 
   async deleteExpired(now: number): Promise<number> {
     return this.db.write((tx) => this.#dropExpired(tx, now));
   }
 
-  /** Expired sessions go, except one whose call is still running (its lease is live). */
+  /** Expired sessions go (their layers first), except one whose call is still running (its lease is live). */
   async #dropExpired(tx: Queryable, now: number): Promise<number> {
-    const result = await tx.execute({
-      sql: 'DELETE FROM sessions WHERE expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)',
+    const expired = 'expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)';
+    await tx.execute({
+      sql: `DELETE FROM session_layers WHERE session_id IN (SELECT id FROM sessions WHERE ${expired})`,
       args: [now, now],
     });
-    return result.rowsAffected;
+    return (await tx.execute({ sql: `DELETE FROM sessions WHERE ${expired}`, args: [now, now] }))
+      .rowsAffected;
   }
 
   async #count(tx: Queryable): Promise<number> {
