@@ -120,25 +120,29 @@ describe('sessions over stdio', () => {
 
     // edit the saved state in the database, as someone with write access to it could
     const file = createClient({ url: `file:${db}` });
-    const layer = { sql: 'SELECT bytes FROM session_layers WHERE session_id = ? AND kind = 0', args: [id] };
-    const base = new Uint8Array((await file.execute(layer)).rows[0]!.bytes as ArrayBuffer);
+    const layer = {
+      sql: 'SELECT b.digest, b.bytes FROM sessions s JOIN session_bases b ON b.digest = s.base_digest WHERE s.id = ?',
+      args: [id],
+    };
+    const stored = (await file.execute(layer)).rows[0]!;
+    const base = new Uint8Array(stored.bytes as ArrayBuffer);
     const flipped = base.slice();
     flipped[flipped.length - 3] ^= 0x55;
     await file.execute({
-      sql: 'UPDATE session_layers SET bytes = ? WHERE session_id = ? AND kind = 0',
-      args: [flipped, id],
+      sql: 'UPDATE session_bases SET bytes = ? WHERE digest = ?',
+      args: [flipped, stored.digest],
     });
     const foreign = base.slice();
     foreign[10] ^= 0x01; // the engine identity in the head
     const forkId = `ses_${'B'.repeat(32)}`;
     await file.execute({
-      sql: `INSERT INTO sessions (id, created_at, last_used_at, expires_at, ttl_ms, version, engine, state_bytes)
-            SELECT ?, created_at, last_used_at, expires_at, ttl_ms, version, engine, state_bytes FROM sessions WHERE id = ?`,
-      args: [forkId, id],
+      sql: "INSERT INTO session_bases (digest, bytes) VALUES ('foreign', ?)",
+      args: [foreign],
     });
     await file.execute({
-      sql: 'INSERT INTO session_layers (session_id, kind, bytes) VALUES (?, 0, ?)',
-      args: [forkId, foreign],
+      sql: `INSERT INTO sessions (id, created_at, last_used_at, expires_at, ttl_ms, version, engine, base_digest, state_bytes)
+            SELECT ?, created_at, last_used_at, expires_at, ttl_ms, version, engine, 'foreign', state_bytes FROM sessions WHERE id = ?`,
+      args: [forkId, id],
     });
     file.close();
 

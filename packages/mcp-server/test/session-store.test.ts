@@ -92,11 +92,15 @@ describe('SessionRepository (a real libSQL file, two instances)', () => {
     const raw = createClient({ url });
     const layers = (
       await raw.execute({
-        sql: 'SELECT kind, bytes FROM session_layers WHERE session_id = ? ORDER BY kind',
+        sql: `SELECT b.bytes AS base, d.bytes AS delta FROM sessions s JOIN session_bases b ON b.digest = s.base_digest
+              JOIN session_deltas d ON d.session_id = s.id WHERE s.id = ?`,
         args: [id('b')],
       })
-    ).rows.map((row) => Buffer.from(row.bytes as ArrayBuffer).toString());
-    expect(layers).toEqual(['THE-BASE', 'd2']);
+    ).rows.map((row) => [
+      Buffer.from(row.base as ArrayBuffer).toString(),
+      Buffer.from(row.delta as ArrayBuffer).toString(),
+    ]);
+    expect(layers).toEqual([['THE-BASE', 'd2']]);
     const version = (await raw.execute({ sql: 'SELECT version FROM sessions WHERE id = ?', args: [id('b')] }))
       .rows[0]!.version;
     expect(Number(version)).toBe(2);
@@ -125,6 +129,16 @@ describe('SessionRepository (a real libSQL file, two instances)', () => {
       forkedFrom: id('c'),
       stateBytes: 2,
     });
+    // the fork shares the base (one row) and has its own copy of the delta
+    const counts = await store.db.read(
+      async (q) =>
+        (
+          await q.execute(
+            'SELECT (SELECT count(*) FROM session_bases) AS bases, (SELECT count(*) FROM session_deltas) AS deltas',
+          )
+        ).rows[0]!,
+    );
+    expect([Number(counts.bases), Number(counts.deltas)]).toEqual([1, 2]);
     expect(await store.sessions.fork(id('c'), info(id('e'), now), 2, now)).toBe('full');
     expect(await store.sessions.fork(id('x'), info(id('e'), now), 5, now)).toBe('missing');
     // c expires at now + 1 s; while a call holds it, it stays
@@ -135,6 +149,12 @@ describe('SessionRepository (a real libSQL file, two instances)', () => {
     expect(await store.sessions.deleteExpired(later)).toBe(1);
     expect(await store.sessions.get(id('c'), later)).toBeUndefined();
     expect((await store.sessions.list(later, 10)).map((s) => s.id)).toEqual([id('d')]);
+    // the base outlives c because d still names it; it goes with the last session that does
+    await store.sessions.delete(id('d'));
+    const left = await store.db.read(
+      async (q) => (await q.execute('SELECT (SELECT count(*) FROM session_bases) AS n')).rows[0]!.n,
+    );
+    expect(Number(left)).toBe(0);
     await store.close();
   });
 

@@ -79,7 +79,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
   },
   {
     version: 3,
-    name: 'sessions: metadata and the lease of the call running; their saved state layers apart, so a lease never rewrites them',
+    name: 'sessions: metadata and the lease of the call running; state bases shared by digest (a fork copies none), deltas per session',
     statements: [
       `CREATE TABLE sessions (
         id TEXT PRIMARY KEY,
@@ -91,6 +91,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
         version INTEGER NOT NULL DEFAULT 0,
         calls INTEGER NOT NULL DEFAULT 0,
         engine TEXT,
+        base_digest TEXT,
         state_bytes INTEGER NOT NULL DEFAULT 0,
         limits TEXT,
         forked_from TEXT,
@@ -99,12 +100,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; statemen
       )`,
       'CREATE INDEX sessions_expires ON sessions(expires_at)',
       'CREATE INDEX sessions_used ON sessions(last_used_at)',
-      `CREATE TABLE session_layers (
-        id INTEGER PRIMARY KEY,
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        kind INTEGER NOT NULL,
-        bytes BLOB NOT NULL,
-        UNIQUE (session_id, kind)
+      'CREATE INDEX sessions_base ON sessions(base_digest)',
+      'CREATE TABLE session_bases (digest TEXT PRIMARY KEY, bytes BLOB NOT NULL)',
+      `CREATE TABLE session_deltas (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        bytes BLOB NOT NULL
       )`,
     ],
   },

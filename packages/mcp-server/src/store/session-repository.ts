@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Row } from '@libsql/client';
 import type {
   LeaseOutcome,
@@ -8,18 +9,21 @@ import type {
 } from '@memory-mcp/sandbox-core';
 import type { Database, Queryable } from './database.js';
 
-/** `session_layers.kind`: a state's base, and the delta on it. */
-const BASE = 0;
-const DELTA = 1;
-
 const INFO_COLUMNS =
   'id, label, created_at, last_used_at, expires_at, ttl_ms, version, calls, engine, state_bytes, limits, forked_from';
+
+/** Drops bases no session names any more; run inside the transaction that dropped the last name. */
+const DROP_UNUSED_BASES =
+  'DELETE FROM session_bases WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.base_digest = session_bases.digest)';
 
 /**
  * Sessions in libSQL: every instance on the database sees the same sessions, a restarted server
  * resumes them, and the lease columns make one call at a time per session hold across instances.
- * The state's layers live in their own rows (`session_layers`): taking a lease rewrites only the
- * small metadata row, and a call that kept its base rewrites only the delta.
+ *
+ * Layout, for speed: the metadata row is small, so taking a lease rewrites a few hundred bytes;
+ * a state's base lives in `session_bases` under its SHA-256, shared by every session that has it
+ * (a fork copies no bytes, and a call that kept its base writes none); the delta, per session, in
+ * `session_deltas`. A base is dropped in the transaction that drops its last reference.
  */
 export class SessionRepository implements SessionStore {
   constructor(readonly db: Database) {}
@@ -55,11 +59,11 @@ export class SessionRepository implements SessionStore {
       });
       if (source.rows.length === 0) return 'missing' as const;
       if ((await this.#count(tx)) >= maxSessions) return 'full' as const;
-      // the copy is made in the database: the state's bytes never pass through this process
+      // the fork names the same base and copies the delta, inside the database
       await tx.execute({
         sql: `INSERT INTO sessions (id, label, created_at, last_used_at, expires_at, ttl_ms, version, calls,
-                engine, state_bytes, limits, forked_from)
-              SELECT ?, ?, ?, ?, ?, ?, version, 0, engine, state_bytes, ?, id
+                engine, base_digest, state_bytes, limits, forked_from)
+              SELECT ?, ?, ?, ?, ?, ?, version, 0, engine, base_digest, state_bytes, ?, id
               FROM sessions WHERE id = ?`,
         args: [
           info.id,
@@ -73,7 +77,7 @@ export class SessionRepository implements SessionStore {
         ],
       });
       await tx.execute({
-        sql: 'INSERT INTO session_layers (session_id, kind, bytes) SELECT ?, kind, bytes FROM session_layers WHERE session_id = ?',
+        sql: 'INSERT INTO session_deltas (session_id, bytes) SELECT ?, bytes FROM session_deltas WHERE session_id = ?',
         args: [info.id, sourceId],
       });
       return 'ok' as const;
@@ -125,14 +129,21 @@ export class SessionRepository implements SessionStore {
     const info = toInfo(taken);
     if (info.version === 0 || info.version === haveVersion) return { kind: 'taken', info };
     // the lease is ours: no one else commits until it ends, so this read matches the version above
-    const layers = await this.db.read(
+    const row = await this.db.read(
       async (q) =>
-        (await q.execute({ sql: 'SELECT kind, bytes FROM session_layers WHERE session_id = ?', args: [id] }))
-          .rows,
+        (
+          await q.execute({
+            sql: `SELECT b.bytes AS base, d.bytes AS delta FROM sessions s
+                  LEFT JOIN session_bases b ON b.digest = s.base_digest
+                  LEFT JOIN session_deltas d ON d.session_id = s.id
+                  WHERE s.id = ?`,
+            args: [id],
+          })
+        ).rows[0],
     );
-    const base = bytes(layers.find((row) => Number(row.kind) === BASE)?.bytes);
+    const base = bytes(row?.base);
     if (!base || !info.engine) return { kind: 'taken', info };
-    const delta = bytes(layers.find((row) => Number(row.kind) === DELTA)?.bytes);
+    const delta = bytes(row?.delta);
     const state: SessionState = { base, engine: info.engine, ...(delta ? { delta } : {}) };
     return { kind: 'taken', info, state };
   }
@@ -140,31 +151,43 @@ export class SessionRepository implements SessionStore {
   async commit(id: string, owner: string, commit: SessionCommit): Promise<boolean> {
     const { state } = commit;
     const stateBytes = state.base.length + (state.delta?.length ?? 0);
+    const newBase = commit.baseChanged ? createHash('sha256').update(state.base).digest('hex') : undefined;
     // one transaction: the state, the version and the end of the lease land together or not at all
     return this.db.write(async (tx) => {
       const updated = await tx.execute({
         sql: `UPDATE sessions SET engine = ?, state_bytes = ?, version = version + 1, calls = calls + 1,
-                last_used_at = ?, expires_at = ? + ttl_ms, lease_owner = NULL, lease_until = NULL
+                base_digest = coalesce(?, base_digest), last_used_at = ?, expires_at = ? + ttl_ms,
+                lease_owner = NULL, lease_until = NULL
               WHERE id = ? AND lease_owner = ? AND version = ?`,
-        args: [state.engine, stateBytes, commit.now, commit.now, id, owner, commit.fromVersion],
+        args: [
+          state.engine,
+          stateBytes,
+          newBase ?? null,
+          commit.now,
+          commit.now,
+          id,
+          owner,
+          commit.fromVersion,
+        ],
       });
       if (updated.rowsAffected !== 1) return false;
-      if (commit.baseChanged) await this.#putLayer(tx, id, BASE, state.base);
-      if (state.delta) await this.#putLayer(tx, id, DELTA, state.delta);
-      else
+      if (newBase) {
         await tx.execute({
-          sql: 'DELETE FROM session_layers WHERE session_id = ? AND kind = ?',
-          args: [id, DELTA],
+          sql: 'INSERT INTO session_bases (digest, bytes) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING',
+          args: [newBase, state.base],
         });
+        await tx.execute(DROP_UNUSED_BASES);
+      }
+      if (state.delta) {
+        await tx.execute({
+          sql: `INSERT INTO session_deltas (session_id, bytes) VALUES (?, ?)
+                ON CONFLICT (session_id) DO UPDATE SET bytes = excluded.bytes`,
+          args: [id, state.delta],
+        });
+      } else {
+        await tx.execute({ sql: 'DELETE FROM session_deltas WHERE session_id = ?', args: [id] });
+      }
       return true;
-    });
-  }
-
-  async #putLayer(tx: Queryable, id: string, kind: number, layer: Uint8Array): Promise<void> {
-    await tx.execute({
-      sql: `INSERT INTO session_layers (session_id, kind, bytes) VALUES (?, ?, ?)
-            ON CONFLICT (session_id, kind) DO UPDATE SET bytes = excluded.bytes`,
-      args: [id, kind, layer],
     });
   }
 
@@ -192,8 +215,11 @@ export class SessionRepository implements SessionStore {
 
   async delete(id: string): Promise<boolean> {
     return this.db.write(async (tx) => {
-      await tx.execute({ sql: 'DELETE FROM session_layers WHERE session_id = ?', args: [id] });
-      return (await tx.execute({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] })).rowsAffected === 1;
+      await tx.execute({ sql: 'DELETE FROM session_deltas WHERE session_id = ?', args: [id] });
+      const deleted = (await tx.execute({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] }))
+        .rowsAffected;
+      if (deleted) await tx.execute(DROP_UNUSED_BASES);
+      return deleted === 1;
     });
   }
 
@@ -201,15 +227,17 @@ export class SessionRepository implements SessionStore {
     return this.db.write((tx) => this.#dropExpired(tx, now));
   }
 
-  /** Expired sessions go (their layers first), except one whose call is still running (its lease is live). */
+  /** Expired sessions go (and what only they used), except one whose call is still running. */
   async #dropExpired(tx: Queryable, now: number): Promise<number> {
     const expired = 'expires_at <= ? AND (lease_until IS NULL OR lease_until <= ?)';
     await tx.execute({
-      sql: `DELETE FROM session_layers WHERE session_id IN (SELECT id FROM sessions WHERE ${expired})`,
+      sql: `DELETE FROM session_deltas WHERE session_id IN (SELECT id FROM sessions WHERE ${expired})`,
       args: [now, now],
     });
-    return (await tx.execute({ sql: `DELETE FROM sessions WHERE ${expired}`, args: [now, now] }))
+    const dropped = (await tx.execute({ sql: `DELETE FROM sessions WHERE ${expired}`, args: [now, now] }))
       .rowsAffected;
+    if (dropped) await tx.execute(DROP_UNUSED_BASES);
+    return dropped;
   }
 
   async #count(tx: Queryable): Promise<number> {
