@@ -98,6 +98,45 @@ await show('An infinite loop on wasm: stopped by fuel, not the clock', 'execute_
   language: 'wat',
   code: '(module (func (export "_start") (loop $l (br $l))))',
 });
+// A session: JavaScript state kept between calls (and restarts), then forked to try a variation.
+const session = await show('Create a JavaScript session', 'create_session', { label: 'sales analysis' });
+if (session?.session_id) {
+  const inSession = (title, code, extra = {}) =>
+    show(title, 'execute_agent_code', { session_id: session.session_id, code, ...extra });
+  await inSession(
+    'Session step 1: load and clean the data, keep it on globalThis',
+    "globalThis.sales = input.rows\n  .filter((r) => r.amount > 0)\n  .map((r) => ({ ...r, region: r.region.trim().toLowerCase() }));\nreturn sales.length;",
+    {
+      context: {
+        input: {
+          rows: [
+            { region: ' North', amount: 120 },
+            { region: 'south ', amount: 80 },
+            { region: 'North', amount: -5 },
+            { region: 'SOUTH', amount: 300 },
+            { region: 'north', amount: 40 },
+          ],
+        },
+      },
+    },
+  );
+  await inSession(
+    'Session step 2: analyse what step 1 left, with no input',
+    'const byRegion = {};\nfor (const s of sales) byRegion[s.region] = (byRegion[s.region] ?? 0) + s.amount;\nreturn byRegion;',
+  );
+  const fork = await show('Fork the session to try a variation', 'fork_session', {
+    session_id: session.session_id,
+  });
+  if (fork?.session_id) {
+    await show('In the fork: keep only sales of 100 or more', 'execute_agent_code', {
+      session_id: fork.session_id,
+      code: 'sales = sales.filter((s) => s.amount >= 100);\nreturn sales.map((s) => s.amount);',
+    });
+  }
+  await inSession('The original session is untouched by the fork', 'return sales.map((s) => s.amount);');
+  await inSession('A failed call leaves the session as it was', 'sales = [];\nthrow new Error("oops");');
+  await inSession('Still there', 'return sales.length;');
+}
 await show('A network call, refused early by the policy pre-check', 'execute_agent_code', {
   code: "const http = require('http');\nhttp.get('http://example.com');",
 });

@@ -21,5 +21,12 @@ describe('the demo', () => {
     expect(step).toMatch(/^[^▶]*fetch failed \(cause: (ENETUNREACH|ECONNREFUSED)\)/);
     expect(run.stdout).not.toMatch(/bad port/);
     expect(run.stdout).toContain('demo finished');
+    // the session steps: a two-step analysis, a fork, the original untouched, a failure that keeps state
+    const sessionPart = run.stdout.slice(run.stdout.indexOf('Session step 1'));
+    expect(sessionPart).toMatch(/Session step 2[^▶]*value: \{"north":160,"south":380\}/);
+    expect(sessionPart).toMatch(/In the fork[^▶]*value: \[120,300\]/);
+    expect(sessionPart).toMatch(/untouched by the fork[^▶]*value: \[120,80,300,40\]/);
+    expect(sessionPart).toMatch(/A failed call[^▶]*state not saved/);
+    expect(sessionPart).toMatch(/Still there[^▶]*value: 4/);
   });
 });

@@ -21,6 +21,14 @@ export function summarizeResult(result: ExecutionResult, executionId: string): s
     lines.push(`value: ${value.length > 500 ? `${value.slice(0, 500)}…` : value}`);
   }
   if (result.exitCode !== undefined && result.exitCode !== 0) lines.push(`exit code: ${result.exitCode}`);
+  const session = (result as { session?: { id: string; version: number; saved: boolean } }).session;
+  if (session) {
+    lines.push(
+      session.saved
+        ? `session: ${session.id} (version ${session.version}: this call's state is saved)`
+        : `session: ${session.id} (state not saved: the session is as it was, version ${session.version})`,
+    );
+  }
   if (result.error) lines.push(`error (${result.error.kind}): ${result.error.message}`);
   if (result.stdout) lines.push(`stdout:\n${firstLines(result.stdout)}`);
   if (result.stderr) lines.push(`stderr:\n${firstLines(result.stderr)}`);

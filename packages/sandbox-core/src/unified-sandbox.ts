@@ -252,7 +252,11 @@ export class UnifiedSandbox {
       }
       const backend = this.#sessionBackend(request.language, request.backend);
       const { sessionId, ...rest } = request;
-      return this.sessions.run(sessionId, { ...rest, backend }, (inSession) => this.#executeOne(inSession));
+      return this.sessions.run(sessionId, { ...rest, backend }, async (inSession) => {
+        const result = await this.#executeOne(inSession);
+        if (result.route) result.route = { mode: this.mode, reason: `session: ${backend} keeps the session's state` };
+        return result;
+      });
     }
     return this.#executeOne(request);
   }
