@@ -105,7 +105,7 @@ if (session?.session_id) {
     show(title, 'execute_agent_code', { session_id: session.session_id, code, ...extra });
   await inSession(
     'Session step 1: load and clean the data, keep it on globalThis',
-    "globalThis.sales = input.rows\n  .filter((r) => r.amount > 0)\n  .map((r) => ({ ...r, region: r.region.trim().toLowerCase() }));\nreturn sales.length;",
+    'globalThis.sales = input.rows\n  .filter((r) => r.amount > 0)\n  .map((r) => ({ ...r, region: r.region.trim().toLowerCase() }));\nreturn sales.length;',
     {
       context: {
         input: {

@@ -1,5 +1,7 @@
 // Two stateless app instances on one database file behind a real nginx doing round-robin: a
 // client makes 200 calls through nginx; every call is answered and recorded once in the shared db.
+// Then a JavaScript session through nginx: each instance resumes what the other saved, and calls
+// at once from two clients are kept or refused as busy, never lost.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -72,7 +74,7 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
 }
 
 describe('two instances behind nginx', () => {
-  it('200 calls through round-robin: every one answered and recorded in the shared database', async () => {
+  it('200 calls through round-robin, every one recorded; a session resumed across both instances', async () => {
     if (!existsSync(NGINX))
       throw new Error(
         `this test needs nginx at ${NGINX}: install the Debian package nginx, or set NGINX_BIN`,
@@ -132,6 +134,37 @@ describe('two instances behind nginx', () => {
       } finally {
         await store.close();
       }
+
+      // A JavaScript session through round-robin: consecutive calls alternate between the two
+      // instances, each resuming the state the other saved in the shared database.
+      const sessions = await httpClient(`http://127.0.0.1:${listen}/mcp`);
+      const session = (await sessions.callTool({ name: 'create_session', arguments: {} }))
+        .structuredContent as {
+        session_id: string;
+      };
+      const step = (code: string) =>
+        exec(sessions, { language: 'javascript', code, session_id: session.session_id });
+      expect((await step('globalThis.n = 0; return n')).value).toBe(0);
+      for (let i = 1; i <= 10; i++) expect((await step('return ++n')).value).toBe(i);
+      // Calls at once from two clients: each is kept or refused as busy (another instance holds the
+      // session), never lost: the counter ends at 10 plus the number kept.
+      const other = await httpClient(`http://127.0.0.1:${listen}/mcp`);
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          exec(i % 2 ? other : sessions, {
+            language: 'javascript',
+            code: 'return ++n',
+            session_id: session.session_id,
+          }),
+        ),
+      );
+      const kept = attempts.filter((a) => a.status === 'fulfilled').length;
+      for (const a of attempts)
+        if (a.status === 'rejected') expect(String(a.reason)).toMatch(/busy|running another call/);
+      expect(kept).toBeGreaterThan(0);
+      expect((await step('return n')).value).toBe(10 + kept);
+      await other.close();
+      await sessions.close();
     } finally {
       nginx?.kill('SIGTERM');
       await Promise.all(apps.map((a) => a.stop()));

@@ -254,7 +254,8 @@ export class UnifiedSandbox {
       const { sessionId, ...rest } = request;
       return this.sessions.run(sessionId, { ...rest, backend }, async (inSession) => {
         const result = await this.#executeOne(inSession);
-        if (result.route) result.route = { mode: this.mode, reason: `session: ${backend} keeps the session's state` };
+        if (result.route)
+          result.route = { mode: this.mode, reason: `session: ${backend} keeps the session's state` };
         return result;
       });
     }

@@ -8,7 +8,8 @@ const marker = errorMarker(name);
  * - `not_found`: no live session has this id (never created, deleted, or expired);
  * - `busy`: another server instance is running a call in this session right now;
  * - `limit`: the number of sessions is at its cap;
- * - `conflict`: the call ran, but the session moved on meanwhile, so its state was not kept.
+ * - `conflict`: the call ran and ended ok, but its state was not kept: the session moved on meanwhile
+ *   (deleted, expired, taken over) or the store could not take the write.
  * Nothing is lost by a refusal: the session stays as it was.
  */
 export class SessionError extends MemoryMcpError {

@@ -233,12 +233,22 @@ export class SessionManager {
         session: { id, version: info.version, saved: false, stateBytes: info.stateBytes },
       };
     }
-    const committed = await this.store.commit(id, this.#owner, {
-      state: ended,
-      baseChanged: ended.base !== state?.base,
-      fromVersion: info.version,
-      now: this.#now(),
-    });
+    let committed: boolean;
+    try {
+      committed = await this.store.commit(id, this.#owner, {
+        state: ended,
+        baseChanged: ended.base !== state?.base,
+        fromVersion: info.version,
+        now: this.#now(),
+      });
+    } catch (error) {
+      // the code ran: say so, rather than let a store error read as if nothing had
+      throw new SessionError(
+        'conflict',
+        `the call in session ${id} ended ok, but its state could not be saved (${error instanceof Error ? error.message : String(error)}); the session is as it was before the call`,
+        id,
+      );
+    }
     if (!committed) {
       throw new SessionError(
         'conflict',

@@ -115,15 +115,27 @@ const initialStates = new Map<
   string,
   { image: Uint8Array; globals: Map<string, unknown>; engineId: Uint8Array }
 >();
-/** Sessions' decoded states by the hash of their bytes: a session resumed here again skips inflating. */
-const stateCache = new StateCache(64 * 1024 * 1024);
+/** Sessions' decoded layers by digest: a session resumed here again skips inflating. */
+const stateCache = new StateCache(32 * 1024 * 1024);
 /**
  * Engine instances left exactly in the state a session run saved, by link key and that state's
  * top layer digest: the session's next call here runs on it as it is (no copy, no growth). Taken,
  * never shared: a fork resumed from the same state gets a restored instance of its own.
  */
-const parked = new Map<string, { ready: Prepared; from: RestoredState }>();
+const parked = new Map<string, { ready: Prepared; from: RestoredState; bytes: number }>();
+/** At most this many parked instances (the pool mirrors the count), holding at most this much memory. */
 const MAX_PARKED = 4;
+const MAX_PARKED_BYTES = 64 * 1024 * 1024;
+let parkedBytes = 0;
+
+function unpark(key: string): { ready: Prepared; from: RestoredState } | undefined {
+  const found = parked.get(key);
+  if (found) {
+    parked.delete(key);
+    parkedBytes -= found.bytes;
+  }
+  return found;
+}
 /** Globals the host sets before every run: never part of a saved state. */
 const RUN_GLOBALS = new Set([FUEL_EXPORT, OUT_OF_FUEL_EXPORT]);
 /** Linked modules by key: the backend posts each one to a worker only once. */
@@ -269,8 +281,7 @@ function run(message: RunMessage): RunReply {
     for (const link of message.links ?? []) {
       const restore = message.session?.restore;
       const parkedKey = restore ? `${link.key}|${readStateHead(restore.delta ?? restore.base)?.digest}` : '';
-      const hot = parked.get(parkedKey);
-      if (hot) parked.delete(parkedKey);
+      const hot = unpark(parkedKey);
       const taken = hot?.ready ?? takePrepared(link, host);
       if (hot) hot.ready.setHost(host);
       const linked = taken.instance;
@@ -426,10 +437,15 @@ function withState(
       now = { base: session.from!.base, delta: saved.deltaLayer };
     }
     // the instance is that state now: keep it for the session's next call instead of resetting it
-    used.delete(session.link.key);
-    const digest = (saved.deltaLayer ?? saved.baseLayer)!.digest;
-    parked.set(`${session.link.key}|${digest}`, { ready: session.ready, from: now });
-    if (parked.size > MAX_PARKED) parked.delete(parked.keys().next().value!);
+    // (within the worker's budget: the oldest parked instance goes first)
+    const bytes = session.target.memory.buffer.byteLength;
+    if (bytes <= MAX_PARKED_BYTES) {
+      used.delete(session.link.key);
+      const digest = (saved.deltaLayer ?? saved.baseLayer)!.digest;
+      parked.set(`${session.link.key}|${digest}`, { ready: session.ready, from: now, bytes });
+      parkedBytes += bytes;
+      while (parked.size > MAX_PARKED || parkedBytes > MAX_PARKED_BYTES) unpark(parked.keys().next().value!);
+    }
   } catch (error) {
     if (!(error instanceof StateError)) throw error;
     r.outcome = 'session_state';
