@@ -127,13 +127,14 @@ describe('sessions over stdio', () => {
     const stored = (await file.execute(layer)).rows[0]!;
     const base = new Uint8Array(stored.bytes as ArrayBuffer);
     const flipped = base.slice();
-    flipped[flipped.length - 3] ^= 0x55;
+    const at = flipped.length - 3;
+    flipped[at] = flipped[at]! ^ 0x55;
     await file.execute({
       sql: 'UPDATE session_bases SET bytes = ? WHERE digest = ?',
-      args: [flipped, stored.digest],
+      args: [flipped, String(stored.digest)],
     });
     const foreign = base.slice();
-    foreign[10] ^= 0x01; // the engine identity in the head
+    foreign[10] = foreign[10]! ^ 0x01; // the engine identity in the head
     const forkId = `ses_${'B'.repeat(32)}`;
     await file.execute({
       sql: "INSERT INTO session_bases (digest, bytes) VALUES ('foreign', ?)",
