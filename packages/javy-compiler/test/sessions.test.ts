@@ -136,4 +136,73 @@ describe('sessions on the QuickJS engine', () => {
       backend.execute({ language: 'wat', code: '(module)', session: { save: true } }),
     ).rejects.toThrow(/sessions hold JavaScript state/);
   });
+
+  it("a forged head (another session's digest on other bytes, or an altered head) names nothing, and kills nothing", async () => {
+    const one = await step('globalThis.secret = "s3cr3t"; return 1');
+    const two = await step('secret += "!"; return 2', one.state);
+    expect(two.state?.delta).toBeInstanceOf(Uint8Array);
+    // the secret's layers are now held by the executor, cached by its worker and parked there
+    const mine = await step('globalThis.mine = [1, 2, 3]; return 3');
+    const mineNext = await step('mine.push(4); return 4', mine.state);
+    const restarts = backend.stats().executorRestarts;
+    const pids = backend.executorPids();
+    const headBytes = 101;
+    const forgedBase = mine.state!.base.slice();
+    forgedBase.set(one.state!.base.subarray(0, headBytes), 0);
+    const forgedDelta = mineNext.state!.delta!.slice();
+    forgedDelta.set(two.state!.delta!.subarray(0, headBytes), 0);
+    const alteredHead = one.state!.base.slice();
+    alteredHead[4]! ^= 1; // the engine id, with the body and the digest field untouched
+    for (const [label, state] of [
+      ['base under the secret head', { ...one.state!, base: forgedBase }],
+      ['delta under the secret head', { ...two.state!, delta: forgedDelta }],
+      ['altered head', { ...one.state!, base: alteredHead }],
+    ] as const) {
+      const tried = await step('return typeof secret === "string" ? secret : "none"', state);
+      expect(tried.status, label).toBe('error');
+      expect(tried.error?.kind, label).toBe('session_state_invalid');
+      expect(tried.value, label).toBeUndefined();
+    }
+    expect(backend.stats().executorRestarts).toBe(restarts);
+    expect(backend.executorPids()).toEqual(pids);
+    expect((await step('return secret', two.state)).value).toBe('s3cr3t!');
+    expect((await step('return mine', mineNext.state)).value).toEqual([1, 2, 3, 4]);
+  });
+
+  it('big states (GiBs of memory) save and resume side by side without the executor running out of memory', async () => {
+    // two runs in one executor, each with 1.2 GiB of memory in its state: what a save holds beside
+    // the memory must stay near the compressed size, or the executor dies and takes both runs
+    const big = new WasmBackend({
+      executors: 1,
+      maxConcurrency: 2,
+      executorCompiler: { module: compilerModule, options: { mode: 'dynamic' } },
+    });
+    try {
+      const limits = { memoryBytes: 4 * 1024 ** 3 - 65536, timeoutMs: 120_000, fuel: 1e12 };
+      const run = (code: string, restore?: SessionState) =>
+        big.execute({
+          language: 'javascript',
+          code,
+          limits,
+          session: { save: true, ...(restore ? { restore } : {}) },
+        }) as Promise<ExecutionResult & { state?: SessionState }>;
+      const fill = (tag: number) =>
+        `const u = new Uint8Array(1200 * 1024 * 1024); u.fill(7); u[123] = ${tag}; globalThis.keep = u; return u.length`;
+      const saved = await Promise.all([run(fill(1)), run(fill(2))]);
+      for (const one of saved) {
+        expect(one.status, one.error?.message).toBe('ok');
+        expect(one.state?.base).toBeInstanceOf(Uint8Array);
+      }
+      const again = await Promise.all(
+        saved.map((one) => run('keep[5] = 9; return [keep.length, keep[123], keep[1000]]', one.state)),
+      );
+      expect(again.map((one) => one.value)).toEqual([
+        [1200 * 1024 * 1024, 1, 7],
+        [1200 * 1024 * 1024, 2, 7],
+      ]);
+      expect(big.stats().executorRestarts).toBe(0);
+    } finally {
+      await big.close();
+    }
+  }, 180_000);
 });

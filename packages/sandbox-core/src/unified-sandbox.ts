@@ -154,7 +154,7 @@ export class UnifiedSandbox {
     this.#sessions ??=
       this.#sessionOptions instanceof SessionManager
         ? this.#sessionOptions
-        : new SessionManager(this.#sessionOptions);
+        : new SessionManager({ defaultTimeoutMs: this.#limits.timeoutMs, ...this.#sessionOptions });
     return this.#sessions;
   }
 

@@ -43,7 +43,7 @@ import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { mapConnectionOutcome } from './host/map-connection-outcome.js';
 import { wireRequest } from './host/wire-request.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
-import { readStateHead } from './session/state-header.js';
+import { stateDamage, verifiedDigest } from './session/state-header.js';
 import { DEFAULT_FS_LIMITS } from './wasi/memory-fs.js';
 
 export interface WasmBackendOptions
@@ -209,6 +209,18 @@ export class WasmBackend implements Backend {
     }
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
+    const restore = request.session?.restore;
+    const damage = restore ? stateDamage(restore.base, restore.delta) : undefined;
+    if (damage) {
+      // refused here, before its digest names anything an executor holds
+      return this.#finish(
+        emptyResult(this.name, 'error', {
+          kind: 'session_state_invalid',
+          message: `the session's saved state is damaged or was altered: ${damage}`,
+        }),
+        started,
+      );
+    }
     const wire = await wireRequest(request, {
       channels: this.#channels,
       maxModuleBytes: this.#maxModuleBytes,
@@ -228,8 +240,8 @@ export class WasmBackend implements Backend {
       };
     }
     // a session's calls go where its base is held (and its last instance may be parked)
-    const base = request.session?.restore?.base;
-    const affinity = base ? `state:${readStateHead(base)?.digest ?? ''}` : wire.affinity;
+    const base = restore?.base;
+    const affinity = base ? `state:${verifiedDigest(base)}` : wire.affinity;
     const result = await this.#send(wire.request, affinity, limits, request.signal);
     if (result.status === 'timeout' && result.error?.limit) {
       result.error.limit = { ...result.error.limit, allowed: limits.timeoutMs };

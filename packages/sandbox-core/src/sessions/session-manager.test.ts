@@ -177,6 +177,37 @@ describe('sessions', () => {
     expect((await first.sandbox.execute(js('inc', session.id))).value).toEqual({ n: 2 });
   });
 
+  it("renews a running call's lease past its estimate, and ends it with the call", async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const store = new MemorySessionStore();
+    const first = make({ store, now, leaseRenewMs: 20, defaultTimeoutMs: 100, sweepIntervalMs: 0 });
+    const second = make({ store, now, sweepIntervalMs: 0 });
+    const session = await first.sandbox.createSession();
+    const long = first.sandbox.execute(js('wait:400', session.id));
+    await new Promise((r) => setTimeout(r, 50));
+    offset += 40_000; // past the first lease (100 ms estimate + 30 s grace): only a renewal holds it
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(second.sandbox.execute(js('inc', session.id))).rejects.toMatchObject({ reason: 'busy' });
+    expect((await long).session).toMatchObject({ saved: true, version: 1 });
+    // no renewal lands after the call: the other instance gets in at once
+    expect((await second.sandbox.execute(js('inc', session.id))).value).toEqual({ n: 1 });
+  });
+
+  it('keeps hot states within a byte budget, and reads evicted ones from the store', async () => {
+    const { sandbox } = make({ stateCacheBytes: 24_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { id } = await sandbox.createSession();
+      ids.push(id);
+      await sandbox.execute(js('big', id));
+      await sandbox.execute(js('inc', id));
+      expect(sandbox.sessions.cachedStateBytes).toBeLessThanOrEqual(24_000);
+    }
+    expect(sandbox.sessions.cachedStateBytes).toBeGreaterThan(0);
+    for (const id of ids) expect((await sandbox.execute(js('inc', id))).value).toMatchObject({ n: 2 });
+  });
+
   it("refuses a state over the cap even from a backend that ignored it, keeping the session's last state", async () => {
     const { sandbox } = make({ maxStateBytes: 1000 });
     const session = await sandbox.createSession();

@@ -32,6 +32,12 @@ export interface SessionManagerOptions extends Partial<SessionLimits> {
   now?: () => number;
   /** How often expired sessions are removed, in ms. Default 60,000; 0 turns the sweep off. */
   sweepIntervalMs?: number;
+  /** A call's deadline when neither it nor its session names one (the sandbox's), in ms. Default 60,000. */
+  defaultTimeoutMs?: number;
+  /** Bytes of saved states this process keeps for hot sessions. Default 256 MiB. */
+  stateCacheBytes?: number;
+  /** How often a running call renews its session's lease, in ms. Default 10,000. */
+  leaseRenewMs?: number;
 }
 
 export interface CreateSessionOptions {
@@ -54,8 +60,15 @@ export interface SessionCallInfo {
 
 /** How much longer than the call's own deadline its lease lasts (slow starts, a slow store). */
 const LEASE_GRACE_MS = 30_000;
-/** States kept in this process per session, so a hot session's next call reads no blobs. */
+/**
+ * A running call renews its lease this often (by default), so a call that waits in a backend's
+ * queue or runs past its estimate keeps the session (a renewal the store refuses is caught at
+ * commit, as a `conflict`).
+ */
+const LEASE_RENEW_MS = 10_000;
+/** States kept in this process, so a hot session's next call reads no blobs: at most this many sessions. */
 const STATE_CACHE_SESSIONS = 64;
+const DEFAULT_STATE_CACHE_BYTES = 256 * 1024 * 1024;
 
 /**
  * Sessions over any `SessionStore`: create, fork, list, delete, and run a call in a session. A
@@ -71,7 +84,11 @@ export class SessionManager {
   readonly #owner = randomUUID();
   readonly #queues = new Map<string, Promise<unknown>>();
   /** The last state this process saw per session, by version: a hot session's blobs stay here. */
-  readonly #states = new Map<string, { version: number; state: SessionState }>();
+  readonly #states = new Map<string, { version: number; state: SessionState; bytes: number }>();
+  #stateBytes = 0;
+  readonly #stateCacheBytes: number;
+  readonly #defaultTimeoutMs: number;
+  readonly #leaseRenewMs: number;
   readonly #sweep: NodeJS.Timeout | undefined;
 
   constructor(options: SessionManagerOptions = {}) {
@@ -88,6 +105,18 @@ export class SessionManager {
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value <= 0) {
         throw new InvalidRequestError(`sessions.${name}`, `must be a positive whole number, got ${value}`);
+      }
+    }
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
+    this.#stateCacheBytes = options.stateCacheBytes ?? DEFAULT_STATE_CACHE_BYTES;
+    this.#leaseRenewMs = options.leaseRenewMs ?? LEASE_RENEW_MS;
+    for (const [name, value] of [
+      ['defaultTimeoutMs', this.#defaultTimeoutMs],
+      ['stateCacheBytes', this.#stateCacheBytes],
+      ['leaseRenewMs', this.#leaseRenewMs],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new InvalidRequestError(`sessions.${name}`, `must be a whole number >= 0, got ${value}`);
       }
     }
     this.store = options.store ?? new MemorySessionStore();
@@ -134,7 +163,7 @@ export class SessionManager {
 
   async delete(id: string): Promise<boolean> {
     checkId(id);
-    this.#states.delete(id);
+    this.#forget(id);
     return this.store.delete(id);
   }
 
@@ -174,7 +203,9 @@ export class SessionManager {
   ): Promise<ExecutionResult & { session: SessionCallInfo }> {
     const now = this.#now();
     const cached = this.#states.get(id);
-    const timeoutMs = request.limits?.timeoutMs ?? 60_000;
+    // the lease starts here, after this process's queue for the session; it is renewed while the
+    // call runs, so its length is an estimate (the session's own deadline is known only below)
+    let timeoutMs = request.limits?.timeoutMs ?? this.#defaultTimeoutMs;
     const lease = await this.store.lease(
       id,
       this.#owner,
@@ -199,6 +230,23 @@ export class SessionManager {
         throw new SessionError('conflict', `session ${id}'s saved state could not be read`, id);
       }
     }
+    timeoutMs = request.limits?.timeoutMs ?? info.limits?.timeoutMs ?? this.#defaultTimeoutMs;
+    let renewing: Promise<unknown> = Promise.resolve();
+    const renew = setInterval(
+      () => {
+        const at = this.#now();
+        renewing = this.store
+          .lease(id, this.#owner, at + timeoutMs + LEASE_GRACE_MS, at, info.version)
+          .catch(() => {});
+      },
+      Math.max(1, this.#leaseRenewMs),
+    );
+    renew.unref();
+    // a renewal still in flight must land before the lease ends, or it would take the lease again
+    const stopRenewing = async () => {
+      clearInterval(renew);
+      await renewing;
+    };
     let result: ExecutionResult;
     try {
       result = await execute({
@@ -211,9 +259,11 @@ export class SessionManager {
         },
       });
     } catch (error) {
+      await stopRenewing();
       await this.store.release(id, this.#owner, this.#now()).catch(() => {});
       throw error;
     }
+    await stopRenewing();
     const { state: ended, ...plain } = result;
     if (plain.status !== 'ok' || !ended) {
       await this.store.release(id, this.#owner, this.#now());
@@ -261,9 +311,28 @@ export class SessionManager {
   }
 
   #remember(id: string, version: number, state: SessionState): void {
+    this.#forget(id);
+    const bytes = state.base.length + (state.delta?.length ?? 0);
+    // within a count and a byte budget, the least recently saved first out
+    if (bytes > this.#stateCacheBytes / 4) return;
+    this.#states.set(id, { version, state, bytes });
+    this.#stateBytes += bytes;
+    for (const oldest of this.#states.keys()) {
+      if (this.#states.size <= STATE_CACHE_SESSIONS && this.#stateBytes <= this.#stateCacheBytes) break;
+      this.#forget(oldest);
+    }
+  }
+
+  #forget(id: string): void {
+    const held = this.#states.get(id);
+    if (!held) return;
     this.#states.delete(id);
-    this.#states.set(id, { version, state });
-    if (this.#states.size > STATE_CACHE_SESSIONS) this.#states.delete(this.#states.keys().next().value!);
+    this.#stateBytes -= held.bytes;
+  }
+
+  /** Bytes of saved states this process holds for hot sessions (at most `stateCacheBytes`). */
+  get cachedStateBytes(): number {
+    return this.#stateBytes;
   }
 
   #newInfo(options: CreateSessionOptions): SessionInfo {

@@ -1,6 +1,6 @@
 import { type CompileOptions, type ExecutionResult, LruCache } from '@memory-mcp/sandbox-core';
 import type { CompileOutcome } from '../engine/wasm-engine.js';
-import { readStateHead } from '../session/state-header.js';
+import { verifiedDigest } from '../session/state-header.js';
 import {
   type ExecutorInit,
   type ExecutorStats,
@@ -149,7 +149,9 @@ export class ExecutorConnection {
     const base = restore?.base;
     let wire = request;
     if (base && restore) {
-      const digest = readStateHead(base)?.digest;
+      // only a digest the host computed from the bytes it holds names a base (WasmBackend checked
+      // these before the run); the executor keeps only bases that hash to their digest
+      const digest = verifiedDigest(base);
       if (digest && !sendBase && this.#bases.get(digest)) {
         const { base: _held, ...named } = restore;
         wire = { ...request, session: { ...request.session, restore: { ...named, baseDigest: digest } } };
@@ -159,10 +161,10 @@ export class ExecutorConnection {
     }
     const asked = this.#ask((id) => ({ type: 'run', id, request: wire }), backstopMs, base);
     void asked.outcome.then((outcome) => {
-      if (outcome.kind === 'state_missing' && base) this.#bases.delete(readStateHead(base)?.digest ?? '');
+      if (outcome.kind === 'state_missing' && base) this.#bases.delete(verifiedDigest(base) ?? '');
       if (outcome.kind === 'result' && outcome.result.state && outcome.result.state.base !== base) {
         const newBase = outcome.result.state.base;
-        const digest = readStateHead(newBase)?.digest;
+        const digest = verifiedDigest(newBase);
         if (digest) this.#bases.set(digest, true, newBase.length);
       }
     });

@@ -2,12 +2,11 @@
 // instrumentation, memory and table capping, compilation, component transpiling and its glue,
 // instantiation and the run) happens here, in worker threads, never in the host. It speaks only
 // frames on stdin/stdout; anything else that would reach stdout is sent to stderr instead.
-import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { InvalidRequestError, LruCache } from '@memory-mcp/sandbox-core';
 import { type EngineRequest, WasmEngine } from '../engine/wasm-engine.js';
-import { readStateHead, STATE_HEAD_BYTES } from '../session/state-header.js';
+import { verifiedDigest } from '../session/state-header.js';
 import {
   type ExecutorInit,
   type ExecutorMessage,
@@ -21,12 +20,11 @@ import { EXECUTOR_NICENESS } from './spawn-executor.js';
 
 /**
  * Session bases this executor received or wrote, by digest: the host sends a hot session's base
- * (often megabytes) once and names it by digest afterwards. A base found here is the bytes that
- * digest was computed over, and the worker checks the digest again before it decodes anything.
+ * (often megabytes) once and names it by digest afterwards. Only bytes that hash to their digest
+ * (over the whole layer, head included) are kept, so a digest found here names exactly the bytes
+ * the host verified under it.
  */
 const bases = new LruCache<Uint8Array>(STATE_BASE_CACHE_BYTES);
-const bodyDigest = (layer: Uint8Array) =>
-  createHash('sha256').update(layer.subarray(STATE_HEAD_BYTES)).digest('hex');
 
 // Untrusted work yields the CPU to the server that talks to clients. Niceness is per thread on
 // Linux: every thread that exists now (V8's compiler threads included) is lowered, and the worker
@@ -152,8 +150,8 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
     if (restore.base) {
       // kept only when the bytes are what their digest says: a damaged base must never stand in
       // for a good one later named by the same digest
-      const digest = readStateHead(restore.base)?.digest;
-      if (digest && bodyDigest(restore.base) === digest) bases.set(digest, restore.base, restore.base.length);
+      const digest = verifiedDigest(restore.base);
+      if (digest) bases.set(digest, restore.base, restore.base.length);
     } else {
       const held = restore.baseDigest ? bases.get(restore.baseDigest) : undefined;
       if (!held) {
@@ -183,7 +181,7 @@ function run(id: number, request: HostMessage & { type: 'run' }): void {
           const { base: _kept, ...rest } = result.state;
           wire.state = { ...rest, baseKept: true };
         } else if (result.state) {
-          const digest = readStateHead(result.state.base)?.digest;
+          const digest = verifiedDigest(result.state.base);
           if (digest) bases.set(digest, result.state.base, result.state.base.length);
         }
         send({ type: 'result', id, result: wire as unknown as typeof result, stats: stats() });

@@ -438,7 +438,8 @@ function withState(
     }
     // the instance is that state now: keep it for the session's next call instead of resetting it
     // (within the worker's budget: the oldest parked instance goes first)
-    const bytes = session.target.memory.buffer.byteLength;
+    // (its memory and the pages its state keeps outside it)
+    const bytes = session.target.memory.buffer.byteLength + now.base.size + (now.delta?.size ?? 0);
     if (bytes <= MAX_PARKED_BYTES) {
       used.delete(session.link.key);
       const digest = (saved.deltaLayer ?? saved.baseLayer)!.digest;
@@ -447,9 +448,14 @@ function withState(
       while (parked.size > MAX_PARKED || parkedBytes > MAX_PARKED_BYTES) unpark(parked.keys().next().value!);
     }
   } catch (error) {
-    if (!(error instanceof StateError)) throw error;
+    // an allocation the executor cannot make is this call's memory_limit, never the worker's end
+    const failed =
+      error instanceof RangeError
+        ? new StateError('memory_limit', `saving the session's state ran out of memory: ${error.message}`)
+        : error;
+    if (!(failed instanceof StateError)) throw error;
     r.outcome = 'session_state';
-    r.error = { kind: error.kind, message: error.message };
+    r.error = { kind: failed.kind, message: failed.message };
   }
 }
 

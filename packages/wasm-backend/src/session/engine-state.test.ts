@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CHUNK_BYTES,
+  RAW_PAGES_UP_TO_BYTES,
   type RestoredState,
   restoreState,
   StateCache,
@@ -9,7 +10,14 @@ import {
   type StateTarget,
   saveState,
 } from './engine-state.js';
-import { readStateHead, STATE_HEAD_BYTES, stateEngineOf } from './state-header.js';
+import {
+  layerDigest,
+  readStateHead,
+  STATE_HEAD_BYTES,
+  stateDamage,
+  stateEngineOf,
+  verifiedDigest,
+} from './state-header.js';
 
 const PAGES = 6;
 const ENGINE = createHash('sha256').update('test-engine').digest();
@@ -167,8 +175,7 @@ describe('engine state', () => {
     scribble(fresh, 7, [0, 2]);
     const delta = saveState(fresh, restored, MAX).delta!;
     const reseal = (layer: Uint8Array) => {
-      const digest = createHash('sha256').update(layer.subarray(STATE_HEAD_BYTES)).digest();
-      layer.set(digest, 36);
+      layer.set(Buffer.from(layerDigest(layer), 'hex'), 36);
       return layer;
     };
     let refused = 0;
@@ -211,5 +218,78 @@ describe('engine state', () => {
     const one: RestoredState = roundTrip({ base }, MAX, cache).restored;
     const two: RestoredState = roundTrip({ base }, MAX, cache).restored;
     expect(two.base).toBe(one.base);
+  });
+
+  it("a digest names only the bytes it was computed over: another layer's head on other bytes reaches nothing cached", () => {
+    const t = target();
+    scribble(t, 11);
+    const secret = saveState(t, undefined, MAX).base!;
+    const cache = new StateCache(MAX);
+    roundTrip({ base: secret }, MAX, cache); // the secret's decoded pages are now cached by its digest
+    const t2 = target();
+    scribble(t2, 12);
+    const forged = saveState(t2, undefined, MAX).base!.slice();
+    forged.set(secret.subarray(0, STATE_HEAD_BYTES), 0); // the secret's head, digest included
+    expect(verifiedDigest(forged)).toBeUndefined();
+    expect(stateDamage(forged)).toMatch(/digest/);
+    expect(() => roundTrip({ base: forged }, MAX, cache)).toThrow(
+      expect.objectContaining({ kind: 'session_state_invalid' }),
+    );
+  });
+
+  it('the digest covers the head: a changed engine, kind or base with the body untouched is refused', () => {
+    const t = target();
+    scribble(t, 13);
+    const first = saveState(t, undefined, MAX);
+    const { fresh, restored } = roundTrip({ base: first.base! });
+    scribble(fresh, 14, [1]);
+    const delta = saveState(fresh, restored, MAX).delta!;
+    expect(stateDamage(first.base, delta)).toBeUndefined();
+    // the old scheme hashed the body only: recomputing that over a changed head must not pass
+    const bodyOnly = (layer: Uint8Array) => {
+      layer.set(createHash('sha256').update(layer.subarray(STATE_HEAD_BYTES)).digest(), 36);
+      return layer;
+    };
+    const otherEngine = first.base!.slice();
+    otherEngine.set(createHash('sha256').update('other-engine').digest(), 4);
+    const otherBase = delta.slice();
+    otherBase.fill(7, 69, 101);
+    for (const [parts, label] of [
+      [{ base: bodyOnly(otherEngine) }, 'engine'],
+      [{ base: first.base!, delta: bodyOnly(otherBase) }, 'base digest'],
+    ] as const) {
+      expect(stateDamage(parts.base, 'delta' in parts ? parts.delta : undefined), label).toBeDefined();
+      expect(() => roundTrip(parts), label).toThrow(StateError);
+    }
+    // a delta whose head is resealed (whole-layer digest) but names another base still does not fit
+    const t3 = target();
+    scribble(t3, 15);
+    const stranger = saveState(t3, undefined, MAX).base!;
+    expect(stateDamage(stranger, delta)).toMatch(/belong/);
+  });
+
+  it('a state bigger than the raw-page limit keeps only its stored bytes, and still round-trips exactly', () => {
+    const pages = RAW_PAGES_UP_TO_BYTES / CHUNK_BYTES + 8;
+    const t = target(pages + 4);
+    t.memory.grow(pages - PAGES);
+    const view = new Uint8Array(t.memory.buffer);
+    for (let p = PAGES; p < pages; p++) view.fill(p & 0xff, p * CHUNK_BYTES, p * CHUNK_BYTES + 4096);
+    scribble(t, 21);
+    const first = saveState(t, undefined, MAX);
+    // what the layer holds is about its stored size: no page copies
+    expect(first.baseLayer!.size).toBeLessThan(first.base!.length + 4096);
+    const fresh = target(pages + 4);
+    const restored = restoreState({ base: first.base! }, fresh, MAX, new StateCache(MAX));
+    expect(Buffer.from(bytesOf(fresh)).equals(Buffer.from(bytesOf(t)))).toBe(true);
+    // a small change on top is a delta, computed against pages decoded on demand
+    new Uint8Array(fresh.memory.buffer)[(pages - 2) * CHUNK_BYTES + 9] = 0x5a;
+    scribble(fresh, 22, [2]);
+    const second = saveState(fresh, restored, MAX);
+    expect(second.delta).toBeInstanceOf(Uint8Array);
+    expect(second.delta!.length).toBeLessThan(CHUNK_BYTES * 2);
+    const again = target(pages + 4);
+    restoreState({ base: first.base!, delta: second.delta! }, again, MAX, new StateCache(MAX));
+    expect(Buffer.from(bytesOf(again)).equals(Buffer.from(bytesOf(fresh)))).toBe(true);
+    expect(globalsOf(again)).toEqual(globalsOf(fresh));
   });
 });

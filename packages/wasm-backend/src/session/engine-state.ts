@@ -11,15 +11,16 @@
 // step, each layer's digest is checked before its body is read, and any inconsistency is a
 // `StateError`, never a wrong read. What a tampered state could still do is give the engine odd
 // memory, and the engine is sandboxed.
-import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   DIGEST_BYTES,
   ENGINE_ID_BYTES,
   LayerKind,
+  layerDigest,
   readStateHead,
   STATE_HEAD_BYTES,
   STATE_MAGIC,
+  verifiedDigest,
 } from './state-header.js';
 
 /** Memory is saved in chunks of one wasm page. */
@@ -35,6 +36,23 @@ const WORDS = CHUNK_BYTES / 4;
 const SPARSE_WORDS = WORDS / 8;
 const ENTRY_BYTES = 9;
 const ZERO = new Uint8Array(CHUNK_BYTES);
+/**
+ * A state whose memory is at most this big keeps each page it holds as plain bytes too (saves then
+ * compare pages without decoding anything). A bigger one keeps only what is stored, and decodes a
+ * page when it is needed: what a session holds outside its engine's memory stays about the size of
+ * its compressed state, however large its memory (a copy of every page would double it, past what
+ * an executor may allocate).
+ */
+export const RAW_PAGES_UP_TO_BYTES = 32 * 1024 * 1024;
+/**
+ * Scratch pages, reused so that saving or restoring a big state makes no page-sized garbage (that
+ * garbage outgrows the collector and the executor's memory limit): one for a base's decoded page,
+ * one for a delta's, one for a diff being encoded. Single-threaded, and each use ends before the
+ * next use of the same one.
+ */
+const BASE_PAGE = new Uint8Array(CHUNK_BYTES);
+const DELTA_PAGE = new Uint8Array(CHUNK_BYTES);
+const DIFF = new Uint8Array(CHUNK_BYTES);
 
 /** Why a state could not be restored or saved: `kind` is the result's error kind. */
 export class StateError extends Error {
@@ -65,8 +83,8 @@ interface Chunk {
   codec: Codec;
   /** As stored (the XOR with the reference, maybe deflated). */
   data: Uint8Array;
-  /** The page as it is in memory. */
-  raw: Uint8Array;
+  /** The page as it is in memory, kept for states of up to `RAW_PAGES_UP_TO_BYTES`. */
+  raw?: Uint8Array;
 }
 
 /** One layer as decoded. */
@@ -147,9 +165,12 @@ export function restoreState(
     }
   }
   const view = new Uint8Array(memory.buffer);
-  for (const [index, chunk] of base.chunks)
-    if (!delta?.chunks.has(index)) view.set(chunk.raw, index * CHUNK_BYTES);
-  if (delta) for (const [index, chunk] of delta.chunks) view.set(chunk.raw, index * CHUNK_BYTES);
+  for (const index of base.chunks.keys())
+    if (!delta?.chunks.has(index))
+      view.set(pageOf(base, index, undefined, target.image), index * CHUNK_BYTES);
+  if (delta)
+    for (const index of delta.chunks.keys())
+      view.set(pageOf(delta, index, base, target.image), index * CHUNK_BYTES);
   for (const [name, value] of top.globals) target.globals.get(name)!.value = value;
   return delta ? { base, delta } : { base };
 }
@@ -175,12 +196,11 @@ function layer(
   if (head.kind !== kind)
     throw invalid(`a ${kind === LayerKind.Base ? 'base' : 'delta'} layer is of the other kind`);
   if (base && head.baseDigest !== base.digest) throw invalid('its delta belongs to another base');
+  // the digest is checked before it names anything, the cache included: a head copied from another
+  // session's layer onto other bytes must not reach that session's decoded pages
+  if (verifiedDigest(bytes) !== head.digest) throw invalid('a layer does not match its digest');
   const cached = cache.get(head.digest);
   if (cached) return cached;
-  const body = bytes.subarray(STATE_HEAD_BYTES);
-  if (createHash('sha256').update(body).digest('hex') !== head.digest) {
-    throw invalid('a layer does not match its digest');
-  }
   const decoded = decodeLayer(bytes, head.digest, base, target, capBytes);
   cache.set(decoded);
   return decoded;
@@ -242,6 +262,7 @@ function decodeLayer(
   let size = 0;
   let dataBytes = 0;
   let last = -1;
+  const keepRaw = memoryBytes <= RAW_PAGES_UP_TO_BYTES;
   for (let c = 0; c < chunkCount; c++, at += ENTRY_BYTES) {
     const index = view.getUint32(at, true);
     const codec = bytes[at + 4]! as Codec;
@@ -251,36 +272,64 @@ function decodeLayer(
     if (length > CHUNK_BYTES || dataAt + length > bytes.length) throw invalid('a chunk runs past the end');
     const data = bytes.subarray(dataAt, dataAt + length);
     dataAt += length;
-    let diff: Uint8Array;
-    if (codec === Codec.Raw) {
-      if (length !== CHUNK_BYTES) throw invalid('a raw chunk is not one page');
-      diff = data;
-    } else if (codec === Codec.Deflate) {
-      try {
-        diff = inflateRawSync(data, { maxOutputLength: CHUNK_BYTES });
-      } catch (error) {
-        throw invalid(`a chunk does not inflate: ${(error as Error).message}`);
-      }
-      if (diff.length !== CHUNK_BYTES) throw invalid('a chunk inflates to the wrong size');
-    } else if (codec === Codec.Sparse) {
-      diff = unsparse(data);
+    // every chunk is decoded now, so damage is found before anything is written; a big state's
+    // pages are then dropped and decoded again where they are needed
+    const diff = decodeDiff(codec, data);
+    if (keepRaw) {
+      const raw = new Uint8Array(CHUNK_BYTES);
+      xor(raw, diff, reference(index, base, target.image));
+      chunks.set(index, { codec, data, raw });
+      size += CHUNK_BYTES;
     } else {
-      throw invalid(`a chunk has unknown codec ${codec}`);
+      chunks.set(index, { codec, data });
     }
-    const raw = new Uint8Array(CHUNK_BYTES);
-    xor(raw, diff, reference(index, base, target.image));
-    chunks.set(index, { codec, data, raw });
     dataBytes += length;
-    size += length + CHUNK_BYTES;
+    size += length;
   }
   if (dataAt !== bytes.length) throw invalid('it has bytes after its last chunk');
   return { digest, memoryBytes, chunks, globals, dataBytes, size: size + 512 };
 }
 
+/** A stored chunk's XOR with its reference, checked: a page's worth of bytes or a `StateError`. */
+function decodeDiff(codec: Codec, data: Uint8Array): Uint8Array {
+  if (codec === Codec.Raw) {
+    if (data.length !== CHUNK_BYTES) throw invalid('a raw chunk is not one page');
+    return data;
+  }
+  if (codec === Codec.Deflate) {
+    let diff: Uint8Array;
+    try {
+      diff = inflateRawSync(data, { maxOutputLength: CHUNK_BYTES });
+    } catch (error) {
+      throw invalid(`a chunk does not inflate: ${(error as Error).message}`);
+    }
+    if (diff.length !== CHUNK_BYTES) throw invalid('a chunk inflates to the wrong size');
+    return diff;
+  }
+  if (codec === Codec.Sparse) return unsparse(data);
+  throw invalid(`a chunk has unknown codec ${codec}`);
+}
+
+/**
+ * Page `index` of a layer that has it: its kept bytes, or decoded now into a scratch page (a big
+ * state's), valid until the next page of the same kind of layer is decoded.
+ */
+function pageOf(
+  layer: DecodedLayer,
+  index: number,
+  base: DecodedLayer | undefined,
+  image: Uint8Array,
+): Uint8Array {
+  const chunk = layer.chunks.get(index)!;
+  if (chunk.raw) return chunk.raw;
+  const page = base ? DELTA_PAGE : BASE_PAGE;
+  xor(page, decodeDiff(chunk.codec, chunk.data), reference(index, base, image));
+  return page;
+}
+
 /** What a chunk is stored relative to: the base's page, else the start image's, else zeros. */
 function reference(index: number, base: DecodedLayer | undefined, image: Uint8Array): Uint8Array {
-  const fromBase = base?.chunks.get(index);
-  if (fromBase) return fromBase.raw;
+  if (base?.chunks.has(index)) return pageOf(base, index, undefined, image);
   const start = index * CHUNK_BYTES;
   return start < image.length ? image.subarray(start, start + CHUNK_BYTES) : ZERO;
 }
@@ -302,6 +351,7 @@ export function saveState(
 ): SavedState {
   const memory = new Uint8Array(target.memory.buffer);
   const pages = memory.length / CHUNK_BYTES;
+  const keepRaw = memory.length <= RAW_PAGES_UP_TO_BYTES;
   if (from) {
     const chunks = new Map<number, Chunk>();
     let dataBytes = 0;
@@ -311,14 +361,14 @@ export function saveState(
     for (let index = 0; index < pages && !fold; index++) {
       const current = page(memory, index);
       const before = from.delta?.chunks.get(index);
-      if (before && current.equals(before.raw)) {
+      if (before && current.equals(pageOf(from.delta!, index, from.base, target.image))) {
         chunks.set(index, before);
         dataBytes += before.data.length;
         continue;
       }
       const ref = reference(index, from.base, target.image);
       if (current.equals(ref)) continue;
-      const chunk = encode(current, ref);
+      const chunk = encode(current, ref, keepRaw);
       chunks.set(index, chunk);
       dataBytes += chunk.data.length;
       if (dataBytes > room) throw tooLarge(maxBytes);
@@ -335,14 +385,14 @@ export function saveState(
   for (let index = 0; index < pages; index++) {
     const current = page(memory, index);
     const before = from?.base.chunks.get(index);
-    if (before && current.equals(before.raw)) {
+    if (before && current.equals(pageOf(from!.base, index, undefined, target.image))) {
       chunks.set(index, before);
       dataBytes += before.data.length;
       continue;
     }
     const ref = reference(index, undefined, target.image);
     if (current.equals(ref)) continue;
-    const chunk = encode(current, ref);
+    const chunk = encode(current, ref, keepRaw);
     chunks.set(index, chunk);
     dataBytes += chunk.data.length;
     if (dataBytes > maxBytes) throw tooLarge(maxBytes);
@@ -355,16 +405,16 @@ function page(memory: Uint8Array, index: number): Buffer {
   return Buffer.from(memory.buffer, memory.byteOffset + index * CHUNK_BYTES, CHUNK_BYTES);
 }
 
-function encode(current: Uint8Array, ref: Uint8Array): Chunk {
-  const raw = new Uint8Array(current);
-  const sparse = sparseDiff(raw, ref);
-  if (sparse) return { codec: Codec.Sparse, data: sparse, raw };
-  const diff = new Uint8Array(CHUNK_BYTES);
-  xor(diff, raw, ref);
-  const packed = deflateRawSync(diff, { level: 1 });
+function encode(current: Uint8Array, ref: Uint8Array, keepRaw: boolean): Chunk {
+  const kept = keepRaw ? { raw: new Uint8Array(current) } : {};
+  const sparse = sparseDiff(current, ref);
+  if (sparse) return { codec: Codec.Sparse, data: sparse, ...kept };
+  xor(DIFF, current, ref);
+  const packed = deflateRawSync(DIFF, { level: 1 });
+  // copied out: zlib's answer is a view of a larger output buffer, which it would keep alive
   return packed.length < CHUNK_BYTES - 1024
-    ? { codec: Codec.Deflate, data: packed, raw }
-    : { codec: Codec.Raw, data: diff, raw };
+    ? { codec: Codec.Deflate, data: new Uint8Array(packed), ...kept }
+    : { codec: Codec.Raw, data: DIFF.slice(), ...kept };
 }
 
 function writeLayer(
@@ -419,13 +469,13 @@ function writeLayer(
     at += ENTRY_BYTES;
     out.set(chunk.data, dataAt);
     dataAt += chunk.data.length;
-    size += chunk.data.length + CHUNK_BYTES;
+    size += chunk.data.length + (chunk.raw ? CHUNK_BYTES : 0);
   }
-  const digest = createHash('sha256').update(out.subarray(STATE_HEAD_BYTES)).digest();
-  out.set(digest, STATE_MAGIC.length + ENGINE_ID_BYTES);
+  const digest = layerDigest(out);
+  out.set(Buffer.from(digest, 'hex'), STATE_MAGIC.length + ENGINE_ID_BYTES);
   return {
     bytes: out,
-    layer: { digest: digest.toString('hex'), memoryBytes, chunks, globals, dataBytes, size: size + 512 },
+    layer: { digest, memoryBytes, chunks, globals, dataBytes, size: size + 512 },
   };
 }
 

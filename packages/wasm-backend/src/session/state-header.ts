@@ -5,10 +5,13 @@
  *
  *   0   4  magic "MMS1"
  *   4  32  identity of the engine that wrote it
- *  36  32  SHA-256 of everything after the head (checked before the body is trusted)
+ *  36  32  SHA-256 of the whole layer but these 32 bytes (head and body: the engine, the kind and
+ *          the base a delta builds on are bound to the body; checked before anything is trusted)
  *  68   1  kind: 0 base (chunks relative to the engine's start image), 1 delta (relative to a base)
  *  69  32  the base's digest (a delta), or zeros (a base)
  */
+import { createHash } from 'node:crypto';
+
 export const STATE_MAGIC = [0x4d, 0x4d, 0x53, 0x31] as const; // "MMS1"
 export const ENGINE_ID_BYTES = 32;
 export const DIGEST_BYTES = 32;
@@ -61,4 +64,47 @@ export function stateEngineOf(base: unknown, delta?: unknown): string | undefine
   if (!d || d.kind !== LayerKind.Delta || d.engine !== b.engine || d.baseDigest !== b.digest)
     return undefined;
   return b.engine;
+}
+
+const DIGEST_AT = STATE_MAGIC.length + ENGINE_ID_BYTES;
+
+/** The SHA-256 a layer's head must carry: of every byte of the layer but the digest field. */
+export function layerDigest(bytes: Uint8Array): string {
+  return createHash('sha256')
+    .update(bytes.subarray(0, DIGEST_AT))
+    .update(bytes.subarray(DIGEST_AT + DIGEST_BYTES))
+    .digest('hex');
+}
+
+/** Layers this thread has hashed, by object (with the length then, so a detached buffer misses). */
+const verified = new WeakMap<Uint8Array, { digest: string; length: number }>();
+
+/**
+ * A layer's digest when the layer is one (a valid head) and its bytes hash to the digest its head
+ * carries; undefined otherwise. The only way a digest may name bytes anywhere (a cache, a parked
+ * instance, a base an executor holds): a digest read from a head and not checked names nothing.
+ * Hashes once per byte array (a layer is never written after it is made). Never throws.
+ */
+export function verifiedDigest(bytes: unknown): string | undefined {
+  if (!(bytes instanceof Uint8Array)) return undefined;
+  const known = verified.get(bytes);
+  if (known && known.length === bytes.length) return known.digest;
+  const head = readStateHead(bytes);
+  if (!head || layerDigest(bytes) !== head.digest) return undefined;
+  verified.set(bytes, { digest: head.digest, length: bytes.length });
+  return head.digest;
+}
+
+/**
+ * Checks a state before anything trusts a digest in it: each layer hashes to its head's digest,
+ * and the delta builds on that very base from the same engine. A message saying what is wrong,
+ * or undefined when the state is whole. Never throws.
+ */
+export function stateDamage(base: unknown, delta?: unknown): string | undefined {
+  if (verifiedDigest(base) === undefined)
+    return 'its base layer is not a state layer or does not match its digest';
+  if (delta !== undefined && verifiedDigest(delta) === undefined)
+    return 'its delta layer is not a state layer or does not match its digest';
+  if (stateEngineOf(base, delta) === undefined) return 'its layers do not belong together';
+  return undefined;
 }
