@@ -1,6 +1,7 @@
 // JavaScript sessions end to end: the real app over stdio with the SDK client, a real libSQL file,
 // the jailed wasm executors. State set in one call is read in the next, survives a restart of the
 // server, forks into an independent copy, and failed calls leave it as it was.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,8 +134,14 @@ describe('sessions over stdio', () => {
       sql: 'UPDATE session_bases SET bytes = ? WHERE digest = ?',
       args: [flipped, String(stored.digest)],
     });
+    // what another engine version would have written: another identity in the head, and a digest
+    // (SHA-256 of the whole layer but the digest field, bytes 36..68) that matches it
     const foreign = base.slice();
     foreign[10] = foreign[10]! ^ 0x01; // the engine identity in the head
+    foreign.set(
+      createHash('sha256').update(foreign.subarray(0, 36)).update(foreign.subarray(68)).digest(),
+      36,
+    );
     const forkId = `ses_${'B'.repeat(32)}`;
     await file.execute({
       sql: "INSERT INTO session_bases (digest, bytes) VALUES ('foreign', ?)",

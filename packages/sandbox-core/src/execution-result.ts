@@ -43,6 +43,8 @@ export interface ExecutionTiming {
   compileMs: number;
   runMs: number;
   totalMs: number;
+  /** Of `totalMs`, saving a session's state (a session call whose state was saved). */
+  saveMs?: number;
 }
 
 export interface ExecutionResult {

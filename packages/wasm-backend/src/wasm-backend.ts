@@ -293,11 +293,13 @@ export class WasmBackend implements Backend {
   }
 
   #finish(result: ExecutionResult, started: number, compileMs = 0): ExecutionResult {
+    const { saveMs } = result.timing;
     result.timing = {
       queuedMs: 0,
       compileMs: compileMs + result.timing.compileMs,
       runMs: result.timing.runMs,
       totalMs: performance.now() - started,
+      ...(saveMs !== undefined ? { saveMs } : {}),
     };
     this.#metrics.record(result, result.timing.runMs);
     return result;

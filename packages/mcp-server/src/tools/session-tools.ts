@@ -59,7 +59,7 @@ export const listSessionsTool = (ctx: ToolContext) =>
     name: 'list_sessions',
     title: 'List JavaScript sessions',
     description:
-      'The live sessions on this server, most recently used first (ids, sizes, expiry; never their state).',
+      "The live sessions on this server, most recently used first (ids, labels, sizes, expiry; never their state). Every client of this server sees them: a server's clients are one principal, as they are for the execution history.",
     input: listSessionsInput,
     output: sessionListOutput,
     async handler(args) {

@@ -94,6 +94,7 @@ export function mapOutcome(
     const engine = base ? stateEngineOf(base, reply.state?.delta) : undefined;
     if (base && engine && result.status === 'ok') {
       result.state = { base, engine, ...(reply.state?.delta ? { delta: reply.state.delta } : {}) };
+      if (reply.saveMs !== undefined) result.timing.saveMs = reply.saveMs;
     }
     return result;
   }

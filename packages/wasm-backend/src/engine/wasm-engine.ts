@@ -567,11 +567,13 @@ export class WasmEngine implements Backend {
   /** Stamps the timing (prepare, run, total) and counts the execution. */
   #finish(result: ExecutionResult, started: number): ExecutionResult {
     const totalMs = performance.now() - started;
+    const { saveMs } = result.timing;
     result.timing = {
       queuedMs: 0,
-      compileMs: Math.max(0, totalMs - result.timing.runMs),
+      compileMs: Math.max(0, totalMs - result.timing.runMs - (saveMs ?? 0)),
       runMs: result.timing.runMs,
       totalMs,
+      ...(saveMs !== undefined ? { saveMs } : {}),
     };
     this.#metrics.record(result, result.timing.runMs);
     return result;

@@ -152,6 +152,10 @@ function parseResult(raw: unknown, restoredBase?: Uint8Array): ExecutionResult |
     },
     truncated: raw.truncated,
   };
+  if (timing.saveMs !== undefined) {
+    if (!isDuration(timing.saveMs)) return undefined;
+    result.timing.saveMs = timing.saveMs as number;
+  }
   if ('value' in raw && raw.value !== undefined) result.value = raw.value;
   if (raw.exitCode !== undefined) {
     if (!Number.isSafeInteger(raw.exitCode)) return undefined;

@@ -425,7 +425,9 @@ function withState(
 ): void {
   if (!session || !message.session?.save || !recordSaysOk(host)) return;
   try {
+    const t0 = performance.now();
     const saved = saveState(session.target, session.from, message.session.maxStateBytes);
+    r.saveMs = performance.now() - t0;
     let now: RestoredState;
     if (saved.base) {
       stateCache.set(saved.baseLayer);

@@ -90,6 +90,8 @@ export interface RunReply {
   error?: { kind: string; message: string };
   runMs: number;
   instantiateMs: number;
+  /** Time spent saving the session's state, when it was saved. */
+  saveMs?: number;
   memoryBytes?: number;
   /** What the code wrote to its result channel. */
   result?: string;
