@@ -2,6 +2,8 @@
 // and answers with the outcome. The wasm code can reach nothing but the imports built here.
 
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Compiler } from '@memory-mcp/sandbox-core';
 import { runComponent } from '../component/run-component.js';
@@ -54,6 +56,20 @@ function loadCompiler(): Promise<Compiler> {
   return compiler;
 }
 
+/** A run that ends with at least this much memory is followed by a garbage collection. */
+const RECLAIM_AFTER_BYTES = 256 * 1024 * 1024;
+/** A full garbage collection of this worker (V8's `gc`, obtained once), or nothing where unavailable. */
+const reclaim: () => void = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    setFlagsFromString('--no-expose-gc');
+    return typeof gc === 'function' ? () => gc() : () => {};
+  } catch {
+    return () => {};
+  }
+})();
+
 port.on('message', (message: WorkerMessage) => {
   if ('prepare' in message) {
     void runPrepareJob(message, loadCompiler).then((reply) => port.postMessage(reply));
@@ -93,6 +109,10 @@ port.on('message', (message: WorkerMessage) => {
   // the next run: instantiating a large engine is most of a small run's cost. Each instance still
   // serves exactly one run.
   for (const link of message.links ?? []) prepareSoon(link);
+  // A big memory the run left is freed only when a collection finds it dropped, and V8 does not
+  // collect for a failed memory.grow: without this, the next big run in this executor (its own
+  // growth, or a session's restore) runs out of memory while the last one's is still held.
+  if ((answer.memoryBytes ?? 0) >= RECLAIM_AFTER_BYTES) reclaim();
 });
 
 interface Prepared {
@@ -290,7 +310,7 @@ function run(message: RunMessage): RunReply {
         session = { target: taken.state, link, ready: taken };
         if (hot) session.from = hot.from;
         else if (restore)
-          session.from = restoreState(restore, taken.state, message.memoryCapBytes, stateCache);
+          session.from = restoreState(restore, taken.state, message.memoryCapBytes, stateCache, reclaim);
       }
       (linked.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
       instances.push(linked);

@@ -147,6 +147,8 @@ export function restoreState(
   target: StateTarget,
   capBytes: number,
   cache: StateCache,
+  /** Frees what it can (a garbage collection) before a failed growth is tried once more. */
+  reclaim?: () => void,
 ): RestoredState {
   const base = layer(parts.base, LayerKind.Base, undefined, target, capBytes, cache);
   const delta = parts.delta ? layer(parts.delta, LayerKind.Delta, base, target, capBytes, cache) : undefined;
@@ -155,8 +157,16 @@ export function restoreState(
   const have = memory.buffer.byteLength;
   if (have !== target.image.length) throw invalid('the engine instance is not in its start state');
   if (top.memoryBytes > have) {
+    const grow = () => memory.grow((top.memoryBytes - have) / CHUNK_BYTES);
     try {
-      memory.grow((top.memoryBytes - have) / CHUNK_BYTES);
+      try {
+        grow();
+      } catch (first) {
+        // memories of instances already dropped are freed only by a collection: one, then again
+        if (!reclaim) throw first;
+        reclaim();
+        grow();
+      }
     } catch (error) {
       throw new StateError(
         'memory_limit',
