@@ -43,7 +43,7 @@ import { DEFAULT_FUEL_PER_SECOND } from './fuel/fuel-calibration.js';
 import { mapConnectionOutcome } from './host/map-connection-outcome.js';
 import { wireRequest } from './host/wire-request.js';
 import { ResultChannelRegistry, sha256 } from './result-channel/result-channel-registry.js';
-import { stateDamage, verifiedDigest } from './session/state-header.js';
+import { stateRefusal, verifiedDigest } from './session/state-header.js';
 import { DEFAULT_FS_LIMITS } from './wasi/memory-fs.js';
 
 export interface WasmBackendOptions
@@ -210,17 +210,9 @@ export class WasmBackend implements Backend {
     const started = performance.now();
     const limits = resolveLimits(request.limits, this.#limits);
     const restore = request.session?.restore;
-    const damage = restore ? stateDamage(restore.base, restore.delta) : undefined;
-    if (damage) {
-      // refused here, before its digest names anything an executor holds
-      return this.#finish(
-        emptyResult(this.name, 'error', {
-          kind: 'session_state_invalid',
-          message: `the session's saved state is damaged or was altered: ${damage}`,
-        }),
-        started,
-      );
-    }
+    // refused here, before its digest names anything an executor holds
+    const refusal = stateRefusal(restore);
+    if (refusal) return this.#finish(emptyResult(this.name, 'error', refusal), started);
     const wire = await wireRequest(request, {
       channels: this.#channels,
       maxModuleBytes: this.#maxModuleBytes,

@@ -35,7 +35,7 @@ import type {
   WorkerSetup,
 } from '../pool/worker-protocol.js';
 import { ResultChannelRegistry, sha256 } from '../result-channel/result-channel-registry.js';
-import { stateDamage } from '../session/state-header.js';
+import { stateRefusal } from '../session/state-header.js';
 import { DEFAULT_FS_LIMITS, type FsLimits } from '../wasi/memory-fs.js';
 import { capPagesFor } from './cap-pages.js';
 import { mapOutcome } from './map-outcome.js';
@@ -226,18 +226,9 @@ export class WasmEngine implements Backend {
         "sessions hold JavaScript state and need the executors' compiler: run JavaScript source in them",
       );
     }
-    const restore = request.session?.restore;
-    const damage = restore ? stateDamage(restore.base, restore.delta) : undefined;
-    if (damage) {
-      // checked here, before a digest names a cached layer or a parked instance in any worker
-      return this.#finish(
-        emptyResult(this.name, 'error', {
-          kind: 'session_state_invalid',
-          message: `the session's saved state is damaged or was altered: ${damage}`,
-        }),
-        started,
-      );
-    }
+    // checked here, before a digest names a cached layer or a parked instance in any worker
+    const refusal = stateRefusal(request.session?.restore);
+    if (refusal) return this.#finish(emptyResult(this.name, 'error', refusal), started);
     if (request.compiled) return this.#finish(await this.#runCompiled(run, request.compiled), started);
     switch (request.language) {
       case 'javascript':

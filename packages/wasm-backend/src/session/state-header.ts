@@ -96,6 +96,22 @@ export function verifiedDigest(bytes: unknown): string | undefined {
 }
 
 /**
+ * The error a run from a damaged state ends with (before anything trusts its digests), or
+ * undefined when `restore` is absent or whole.
+ */
+export function stateRefusal(
+  restore: { base: unknown; delta?: unknown } | undefined,
+): { kind: 'session_state_invalid'; message: string } | undefined {
+  const damage = restore ? stateDamage(restore.base, restore.delta) : undefined;
+  return damage
+    ? {
+        kind: 'session_state_invalid',
+        message: `the session's saved state is damaged or was altered: ${damage}`,
+      }
+    : undefined;
+}
+
+/**
  * Checks a state before anything trusts a digest in it: each layer hashes to its head's digest,
  * and the delta builds on that very base from the same engine. A message saying what is wrong,
  * or undefined when the state is whole. Never throws.
