@@ -192,7 +192,17 @@ execFileSync(binaryen('wasm-as'), [
   '-o',
   join(work, 'engine-unopt.wasm'),
 ]);
-const optFlags = ['-O2', '--strip-debug', '--strip-producers'];
+// -O3 with more inlining: QuickJS's interpreter calls many small helpers, and every call also costs
+// the fuel counter a write-back and a reload (measured: the metered CPU loop 14-25% faster).
+const optFlags = [
+  '-O3',
+  '--flexible-inline-max-function-size',
+  '80',
+  '--always-inline-max-function-size',
+  '40',
+  '--strip-debug',
+  '--strip-producers',
+];
 execFileSync(binaryen('wasm-opt'), [
   ...FEATURES,
   ...optFlags,

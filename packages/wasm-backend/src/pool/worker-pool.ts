@@ -147,7 +147,10 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const worker = new Worker(this.#url, {
-      resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
+      // 8 MiB of native stack: QuickJS stops runaway recursion at 768 KiB of its own stack, and V8's
+      // optimized frames for the engine's interpreter need about 5 MiB of native stack by then; 4 MiB
+      // turned a catchable RangeError into an uncatchable stack-overflow trap once the engine was hot
+      resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 8 },
       workerData: this.#setup,
       stdout: false,
       stderr: false,
