@@ -20,7 +20,7 @@ export async function doctor(config: AppConfig, version: string): Promise<number
   // Outside the declared range but able to run the node backend (22.0-22.12 have the permission
   // model under its older flag): a warning, not a failure.
   const supported = nodeVersionSupported(process.versions.node);
-  const flag = detectPermissionFlag();
+  const flag = await detectPermissionFlag();
   checks.push({
     name: 'node',
     ok: supported,

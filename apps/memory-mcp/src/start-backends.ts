@@ -47,7 +47,15 @@ export function startBackends(config: AppConfig, extras: RuntimeExtras = {}): St
       },
     });
   }
-  if (settings.backend !== 'wasm') backends.node = new NodeBackend({ limits, isolation });
+  // The node pool's processes boot after the wasm executors have (a first pure-JS call waits on
+  // those): on a small machine, booting all at once slowed every one of them.
+  if (settings.backend !== 'wasm') {
+    backends.node = new NodeBackend({
+      limits,
+      isolation,
+      ...(wasm ? { warmAfter: wasm.whenStarted() } : {}),
+    });
+  }
   Object.assign(backends, extras.backends);
   return {
     backends,

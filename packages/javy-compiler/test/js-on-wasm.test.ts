@@ -88,13 +88,21 @@ describe('JavaScript on wasm: limits and errors', () => {
     try {
       const warm = `let t = 0;\nfor (let i = 0; i < 1000000; i++) t = (t + i * i) % 1000003;\nconst f = (n) => (n ? f(n - 1) + 1 : 0);\nfor (let i = 0; i < 50; i++) f(2000);\nreturn t;`;
       for (let i = 0; i < 4; i++) {
-        const r = await one.execute({ language: 'javascript', code: warm, limits: { fuel: 1e11, timeoutMs: 60_000 } });
+        const r = await one.execute({
+          language: 'javascript',
+          code: warm,
+          limits: { fuel: 1e11, timeoutMs: 60_000 },
+        });
         expect(r.status).toBe('ok');
       }
       const program = corpus.find((p) => p.name === 'runaway recursion through built-ins is catchable')!;
       const plain = `const down = (n) => down(n + 1) + 1;\ntry { down(0); } catch (e) { return e instanceof RangeError; }`;
       for (const code of [plain, program.code]) {
-        const r = await one.execute({ language: 'javascript', code, limits: { fuel: 1e11, timeoutMs: 60_000 } });
+        const r = await one.execute({
+          language: 'javascript',
+          code,
+          limits: { fuel: 1e11, timeoutMs: 60_000 },
+        });
         expect(r.status, JSON.stringify(r.error)).toBe('ok');
         expect(r.value, r.stdout).toBe(true);
       }

@@ -42,6 +42,12 @@ export interface NodeBackendOptions {
   maxQueue?: number;
   /** Pre-started idle jailed processes for the default policy. Default 2 per core; 0 disables the pool. */
   poolSize?: number;
+  /**
+   * The warm pool starts filling once this settles (and detection is done), so a host can keep its
+   * boot from competing for the CPU with other start-up work (the app passes the wasm backend's
+   * `whenStarted()`). A request before then starts its own process.
+   */
+  warmAfter?: Promise<unknown>;
   /** Limits applied where a request gives none (memory defaults to 128 MiB, enforced as RLIMIT_DATA on top of Node's baseline). */
   limits?: Partial<Limits>;
   /** Runner script override (bundlers). */
@@ -91,10 +97,13 @@ export class NodeBackend implements Backend {
   readonly #limits: Limits;
   readonly #limiter: ConcurrencyLimiter;
   readonly #poolSize: number;
-  readonly #permissionFlag: PermissionFlag | undefined;
-  readonly #dataBaselineBytes: number;
+  /** Both detected on start (`#started`), off the event loop. */
+  #permissionFlag: PermissionFlag | undefined;
+  #dataBaselineBytes = 0;
   readonly #support: Promise<JailSupport>;
   readonly #started: Promise<void>;
+  /** Settles once the warm pool exists (or never will). */
+  readonly #poolStarted: Promise<void>;
   #supportNow: JailSupport | undefined;
   #pool: ProcessPool | undefined;
   #defaultKey = '';
@@ -115,12 +124,23 @@ export class NodeBackend implements Backend {
       maxQueue: options.maxQueue ?? 1000,
     });
     this.#poolSize = options.poolSize ?? 2 * cores;
-    this.#permissionFlag = detectPermissionFlag();
-    this.#dataBaselineBytes = measureDataBaseline();
-    this.#support = options.jailSupport ?? detectJailSupport();
-    this.#started = this.#support.then((support) => {
-      this.#supportNow = support;
-      if (this.#closed || this.#refusal(support) || this.#poolSize <= 0) return;
+    // Three probes side by side, none blocking the event loop: the jail, the permission flag this
+    // Node takes, and the memory Node itself needs (each runs a process).
+    const support = options.jailSupport ?? detectJailSupport();
+    const flag = detectPermissionFlag();
+    const baseline = measureDataBaseline();
+    this.#support = Promise.all([support, flag, baseline]).then(([found, permissionFlag, baselineBytes]) => {
+      this.#permissionFlag = permissionFlag;
+      this.#dataBaselineBytes = baselineBytes;
+      return found;
+    });
+    this.#started = this.#support.then((found) => {
+      this.#supportNow = found;
+    });
+    const warmAfter = options.warmAfter ?? Promise.resolve();
+    this.#poolStarted = Promise.all([this.#started, warmAfter.catch(() => {})]).then(() => {
+      const found = this.#supportNow!;
+      if (this.#closed || this.#refusal(found) || this.#poolSize <= 0) return;
       const profile = this.#profile(this.#limits, resolvePolicy());
       this.#defaultKey = profileKey(profile);
       this.#pool = new ProcessPool(profile, this.#poolSize);
@@ -164,7 +184,7 @@ export class NodeBackend implements Backend {
 
   /** Resolves once jail detection is done and the warm pool is full (before benchmarks, in tests). */
   async warm(): Promise<void> {
-    await this.#started;
+    await this.#poolStarted;
     await this.#pool?.warm();
   }
 
@@ -317,6 +337,7 @@ export class NodeBackend implements Backend {
     if (this.#closed) return;
     this.#closed = true;
     await this.#started;
+    // a pool still waiting on `warmAfter` is never made (it checks #closed); one made is closed here
     await this.#pool?.close();
     await Promise.all([...this.#live].map((p) => p.close()));
   }

@@ -132,6 +132,35 @@ describe('NodeBackend execution contract', () => {
     expect(backend.stats().total).toBeGreaterThan(0);
   });
 
+  it('warmAfter holds the pool back until it settles; requests before then still run', async () => {
+    let go!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      go = resolve;
+    });
+    const held = new NodeBackend({ poolSize: 2, warmAfter: gate });
+    try {
+      expect((await held.health()).healthy).toBe(true); // detection is done
+      const early = await held.execute({ language: 'javascript', code: 'return 7;' });
+      expect(early).toMatchObject({ status: 'ok', value: 7 });
+      // no pool yet: the early request started its own process
+      expect(held.stats().pool).toMatchObject({ size: 0, idle: 0, starting: 0, hits: 0 });
+      go();
+      await held.warm();
+      expect(held.stats().pool).toMatchObject({ size: 2, idle: 2 });
+      await held.execute({ language: 'javascript', code: 'return 8;' });
+      expect(held.stats().pool.hits).toBe(1);
+    } finally {
+      await held.close();
+    }
+  });
+
+  it('closes promptly while warmAfter never settles, and never starts the pool', async () => {
+    const held = new NodeBackend({ poolSize: 2, warmAfter: new Promise(() => {}) });
+    await held.health();
+    await held.close();
+    expect(held.stats().pool).toMatchObject({ size: 0, idle: 0, starting: 0 });
+  });
+
   it('cancels a running execution through its AbortSignal', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);

@@ -185,6 +185,15 @@ export class WasmBackend implements Backend {
     });
   }
 
+  /**
+   * Resolves once the executors started with the backend are ready to run (their engine warm), or
+   * have died trying: a host can hold back other start-up work (the node backend's warm pool) that
+   * would compete with them for the CPU.
+   */
+  whenStarted(): Promise<void> {
+    return this.#executors.started;
+  }
+
   capabilities(): BackendCapabilities {
     return {
       languages: this.#compiler || this.#init.compiler ? ['wasm', 'wat', 'javascript'] : ['wasm', 'wat'],

@@ -1,7 +1,10 @@
 // The executor inside the process jail: untrusted bytes are parsed, compiled and run by a process
 // that has its own namespaces, no host paths but Node and its code, uid 65534 and kernel limits.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemLibraryDir } from '../src/executor/jailed-executor.js';
 import { jailedExecutor, WasmBackend } from '../src/index.js';
 
 let backend: WasmBackend;
@@ -29,6 +32,25 @@ function status(pid: number): { uid: number } {
 }
 
 describe('the executor in the process jail', () => {
+  it('whenStarted() settles once the executor is up (no restart), and runs go on', async () => {
+    const fresh = new WasmBackend({ executors: 1, spawnExecutor: jailedExecutor() });
+    try {
+      expect(fresh.stats().executorRestarts).toBe(0);
+      await fresh.whenStarted();
+      const result = await fresh.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+      expect(result.status).toBe('ok');
+      expect(fresh.stats().executorRestarts).toBe(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("binds the libc folder Node links, found in this process's maps as ldd finds it", () => {
+    const listing = execFileSync('ldd', [process.execPath], { encoding: 'utf8' });
+    const libc = /\s(\/\S+\/libc\.so\.\d+)\s/.exec(listing)![1]!;
+    expect(systemLibraryDir()).toBe(dirname(realpathSync(libc)));
+  });
+
   it('runs modules, and the executor process is uid 65534 in namespaces of its own', async () => {
     const result = await backend.execute({
       language: 'wat',

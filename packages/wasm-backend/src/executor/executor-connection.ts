@@ -77,6 +77,9 @@ export class ExecutorConnection {
   lastAnswerAt = Number.NEGATIVE_INFINITY;
   /** Resolves when the process has ended and its pipes are closed. */
   readonly exited: Promise<void>;
+  /** Resolves when the executor is ready to run, or has died without getting there. */
+  readonly settled: Promise<void>;
+  #settleReady!: () => void;
 
   constructor(options: {
     spawn: SpawnExecutor;
@@ -102,8 +105,12 @@ export class ExecutorConnection {
       }
       this.#stderr = (this.#stderr + text).slice(-STDERR_TAIL_BYTES);
     });
+    this.settled = new Promise((resolve) => {
+      this.#settleReady = resolve;
+    });
     this.exited = new Promise((resolve) => {
       this.#process.onExit((code, signal) => {
+        this.#settleReady();
         this.#die(describeExit(code, signal), signal);
         this.#process.output.destroy();
         this.#process.stderr?.destroy();
@@ -281,6 +288,7 @@ export class ExecutorConnection {
       if (message.type === 'ready') {
         if (!this.#ready) {
           this.#ready = true;
+          this.#settleReady();
           clearTimeout(this.#startTimer);
           for (const [id, entry] of this.#inFlight) this.#arm(id, entry);
         }

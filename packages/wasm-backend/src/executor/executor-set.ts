@@ -47,7 +47,11 @@ export class ExecutorSet {
     this.#options = options;
     this.#perExecutor = options.init.maxConcurrency;
     for (let i = 0; i < options.count; i++) this.#connections.push(this.#connect());
+    this.started = Promise.all(this.#connections.map((c) => c.settled)).then(() => undefined);
   }
+
+  /** Resolves once every executor of the first set is ready, or has died trying. */
+  readonly started: Promise<void>;
 
   get connections(): readonly ExecutorConnection[] {
     return this.#connections;

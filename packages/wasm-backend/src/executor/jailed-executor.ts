@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -83,6 +83,7 @@ export function executorCodeRoots(codePaths: readonly string[] = []): string[] {
 }
 
 let libraryDir: string | null | undefined;
+let lddAsked = false;
 
 /**
  * The system's shared-library folder (where Node's libc lives), bound read-only so the native
@@ -92,6 +93,17 @@ let libraryDir: string | null | undefined;
 export function systemLibraryDir(): string | undefined {
   if (libraryDir === undefined) {
     libraryDir = null;
+    // The libc this process has mapped is the one Node links: read without running anything.
+    try {
+      const maps = readFileSync('/proc/self/maps', 'utf8');
+      const libc = /\s(\/\S+\/libc\.so\.\d+)$/m.exec(maps)?.[1];
+      if (libc) libraryDir = dirname(realpathSync(libc));
+    } catch {
+      // no procfs: ask ldd below
+    }
+  }
+  if (libraryDir === null && !lddAsked) {
+    lddAsked = true;
     try {
       const listing = execFileSync('ldd', [process.execPath], { encoding: 'utf8', timeout: 10_000 });
       const libc = /\s(\/\S+\/libc\.so\.\d+)\s/.exec(listing)?.[1];

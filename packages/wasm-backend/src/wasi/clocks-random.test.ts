@@ -75,6 +75,25 @@ describe('random_get', () => {
     expect(t.bytes()[2 * PAGE + 10]).toBe(0);
   });
 
+  it('small reads come from a pool that never hands out the same bytes twice, across refills', () => {
+    const t = testContext({ deterministic: false });
+    const fns = clocksRandomFunctions(t.ctx);
+    const seen = new Set<string>();
+    // 3,000 reads of 8 bytes: 24,000 bytes, so the 4 KiB pool is refilled several times
+    for (let i = 0; i < 3000; i++) {
+      expect(fns.random_get(64, 8)).toBe(Errno.SUCCESS);
+      seen.add(Buffer.from(t.bytes().subarray(64, 72)).toString('hex'));
+    }
+    // a repeated 64-bit value among 3,000 random ones would be a 2^-40 event; a pool handing out
+    // bytes twice (or zeros after a wipe) repeats at once
+    expect(seen.size).toBe(3000);
+    const counts = new Array(256).fill(0);
+    for (const hex of seen) for (const b of Buffer.from(hex, 'hex')) counts[b]++;
+    // 24,000 bytes over 256 values: about 94 each; a biased or constant source is far off
+    expect(Math.min(...counts)).toBeGreaterThan(40);
+    expect(Math.max(...counts)).toBeLessThan(160);
+  });
+
   it('faults, filling nothing, on a range past the end (it used to fill what fit and succeed)', () => {
     const { fns, snapshot, bytes } = setup();
     const before = snapshot();

@@ -7,6 +7,34 @@ import { CLOCK } from './wasi-layouts.js';
 const RESOLUTION_NS = 1_000n;
 /** `crypto.getRandomValues` fills at most 65,536 bytes per call (Web Crypto's quota). */
 const RANDOM_CHUNK_BYTES = 65_536;
+/**
+ * Small reads are served from CSPRNG bytes fetched ahead, one `getRandomValues` per pool: an engine
+ * asks for 4 bytes at a time (four times per JS run), and each call into Web Crypto costs more than
+ * the bytes. Every byte is handed out once and wiped from the pool as it goes.
+ */
+const POOL_BYTES = 4096;
+const POOLED_READ_MAX = 256;
+const pool = new Uint8Array(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+/** Fills `target` with cryptographically secure random bytes. */
+export function secureRandomFill(target: Uint8Array): void {
+  if (target.length <= POOLED_READ_MAX) {
+    if (poolOffset + target.length > POOL_BYTES) {
+      crypto.getRandomValues(pool);
+      poolOffset = 0;
+    }
+    const end = poolOffset + target.length;
+    target.set(pool.subarray(poolOffset, end));
+    pool.fill(0, poolOffset, end);
+    poolOffset = end;
+    return;
+  }
+  for (let i = 0; i < target.length; i += RANDOM_CHUNK_BYTES) {
+    crypto.getRandomValues(target.subarray(i, i + RANDOM_CHUNK_BYTES));
+  }
+}
+
 /** The xorshift32 seed of a deterministic run (the golden-ratio constant; any non-zero value works). */
 const DETERMINISTIC_SEED = 0x9e3779b9;
 
@@ -30,9 +58,7 @@ export function clocksRandomFunctions(ctx: WasiContext) {
     random_get: (buf: number, len: number) => {
       const target = ctx.memory.span(buf, u32(len));
       if (!ctx.clock.deterministic) {
-        for (let i = 0; i < target.length; i += RANDOM_CHUNK_BYTES) {
-          crypto.getRandomValues(target.subarray(i, i + RANDOM_CHUNK_BYTES));
-        }
+        secureRandomFill(target);
         return Errno.SUCCESS;
       }
       for (let i = 0; i < target.length; i++) {
