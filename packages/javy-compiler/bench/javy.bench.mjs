@@ -170,7 +170,65 @@ const loopNode = await measure(
   { runs: 15, warmup: 2 },
 );
 const loopFuel = (await onWasm(loop, { fuel: 1e12, timeoutMs: 60_000 })).fuelUsed;
-// The same engine binary without fuel: quickjs-wasi's own loader, one VM reused.
+// Our engine itself, outside the backend: the snapshot as shipped (no fuel) and its metered twin,
+// each instantiated once with a minimal WASI and running the compiled loop: the fuel's own cost.
+const engineDir = new URL('../engine/', import.meta.url);
+const bareEngine = (file) => {
+  let instance;
+  const view = () => new DataView(instance.exports.memory.buffer);
+  const wasi = {
+    fd_close: () => 0,
+    fd_fdstat_get: () => 8,
+    fd_seek: () => 8,
+    fd_write: (_fd, iovs, count, written) => {
+      let total = 0;
+      for (let i = 0; i < count; i++) total += view().getUint32(iovs + 8 * i + 4, true);
+      view().setUint32(written, total, true);
+      return 0;
+    },
+    clock_time_get: (_id, _precision, out) => {
+      view().setBigUint64(out, 0n, true);
+      return 0;
+    },
+    random_get: (ptr, len) => {
+      crypto.getRandomValues(new Uint8Array(instance.exports.memory.buffer, ptr, len));
+      return 0;
+    },
+    fd_read: (_fd, _iovs, _count, read) => {
+      view().setUint32(read, 0, true);
+      return 0;
+    },
+    proc_exit: (code) => {
+      throw new Error(`exit ${code}`);
+    },
+  };
+  instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL(file, engineDir))), {
+    wasi_snapshot_preview1: wasi,
+  });
+  const e = instance.exports;
+  const fill = () => {
+    if (e.__memory_mcp_fuel) e.__memory_mcp_fuel.value = 10n ** 15n;
+  };
+  fill();
+  const put = (bytes) => {
+    const at = e.memory_mcp_alloc(bytes.length);
+    new Uint8Array(e.memory.buffer).set(bytes, at);
+    return at;
+  };
+  const source = new TextEncoder().encode(`(async function () {${loop}\n})\0`);
+  if (e.memory_mcp_compile(put(source), source.length - 1) !== 0) throw new Error('the engine did not compile the loop');
+  const bytecode = new Uint8Array(e.memory.buffer, e.memory_mcp_output_ptr(), e.memory_mcp_output_len()).slice();
+  return () => {
+    fill();
+    if (e.memory_mcp_eval_bytecode(put(bytecode), bytecode.length) !== 0) throw new Error('the loop failed');
+  };
+};
+const bareUnmetered = bareEngine('engine.snapshot.wasm');
+const bareMetered = bareEngine('engine.metered.wasm');
+const loopEngineBare = await measure(bareUnmetered, { runs: 15, warmup: 2 });
+const loopEngineMetered = await measure(bareMetered, { runs: 15, warmup: 2 });
+
+// The upstream binary our engine is built from, without fuel: quickjs-wasi's own loader, one VM reused.
 const vm = await QuickJS.create({ wasm: readFileSync(require.resolve('quickjs-wasi/quickjs.wasm')) });
 const loopBare = await measure(
   () => {
@@ -180,11 +238,19 @@ const loopBare = await measure(
   { runs: 15, warmup: 2 },
 );
 row('CPU loop (1M iterations): wasm backend (QuickJS-ng, fuel metered)', loopWasm, {
-  ratio: loopWasm.median / loopBare.median,
+  ratio: loopWasm.median / loopEngineBare.median,
   target: 'within 1.1x of the same engine without fuel',
-  note: `${fmt(loopFuel / 1e6)}M fuel; ratio against the same engine without fuel`,
+  note: `${fmt(loopFuel / 1e6)}M fuel; ratio against our engine without fuel`,
 });
-row('CPU loop (1M iterations): the same QuickJS-ng binary without fuel (quickjs-wasi)', loopBare);
+row('CPU loop (1M iterations): our engine, metered, called directly (no backend)', loopEngineMetered, {
+  ratio: loopEngineMetered.median / loopEngineBare.median,
+  note: "the fuel's own cost: ratio against the same engine bytes without fuel",
+});
+row('CPU loop (1M iterations): our engine without fuel (engine.snapshot.wasm), called directly', loopEngineBare);
+row('CPU loop (1M iterations): upstream QuickJS-ng binary without fuel (quickjs-wasi 3.7.0)', loopBare, {
+  ratio: loopBare.median / loopEngineBare.median,
+  note: 'ratio against our engine without fuel',
+});
 row('CPU loop (1M iterations): quickjs-emscripten (QuickJS 2025, no metering)', loopQjs);
 row('CPU loop (1M iterations): node backend (V8 JIT, process per run)', loopNode);
 

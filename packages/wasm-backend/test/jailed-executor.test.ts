@@ -32,13 +32,26 @@ function status(pid: number): { uid: number } {
 }
 
 describe('the executor in the process jail', () => {
-  it('whenStarted() settles once the executor is up (no restart), and runs go on', async () => {
-    const fresh = new WasmBackend({ executors: 1, spawnExecutor: jailedExecutor() });
+  it('executors boot one after another: the first serves requests, whenStarted() settles when all are up', async () => {
+    const fresh = new WasmBackend({ executors: 2, spawnExecutor: jailedExecutor() });
     try {
-      expect(fresh.stats().executorRestarts).toBe(0);
+      // the first executor boots alone; a request meanwhile waits for it, not for both
+      expect(fresh.stats().executors).toBe(1);
+      const early = await fresh.execute({ language: 'wat', code: '(module (func (export "_start")))' });
+      expect(early.status).toBe('ok');
       await fresh.whenStarted();
-      const result = await fresh.execute({ language: 'wat', code: '(module (func (export "_start")))' });
-      expect(result.status).toBe('ok');
+      expect(fresh.stats().executors).toBe(2);
+      expect(fresh.executorPids()).toHaveLength(2);
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fresh.execute({
+            language: 'wat',
+            code: '(module (func (export "f") (result i32) i32.const 7))',
+            entry: 'f',
+          }),
+        ),
+      );
+      expect(runs.map((r) => r.value)).toEqual(new Array(8).fill(7));
       expect(fresh.stats().executorRestarts).toBe(0);
     } finally {
       await fresh.close();

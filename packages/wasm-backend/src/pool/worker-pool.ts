@@ -109,8 +109,15 @@ export class WorkerPool {
     this.size = Math.max(1, options.size);
     this.#url = options.workerUrl ?? defaultWorkerUrl();
     this.#setup = options.setup ?? {};
-    for (let i = 0; i < Math.min(this.size, options.warm ?? 1); i++) this.#spawn();
+    // One worker boots first; the other warm ones once it is ready, so the first to be needed is
+    // not slowed by booting beside them.
+    const warm = Math.min(this.size, options.warm ?? 1);
+    this.#warmLater = Math.max(0, warm - 1);
+    if (warm > 0) this.#spawn();
   }
+
+  /** Warm workers still to start once the first is ready. */
+  #warmLater: number;
 
   run(
     message: DistributiveOmit<WorkerMessage, 'id'>,
@@ -168,6 +175,9 @@ export class WorkerPool {
         slot.ready = true;
         // An idle worker must not keep the process alive; a booting or busy one does.
         worker.unref();
+        for (; this.#warmLater > 0 && !this.#closed; this.#warmLater--) {
+          if (this.#slots.size < this.size) this.#spawn();
+        }
         this.#dispatch();
       } else this.#onReply(slot, reply);
     });
