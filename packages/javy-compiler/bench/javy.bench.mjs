@@ -216,8 +216,13 @@ const bareEngine = (file) => {
     return at;
   };
   const source = new TextEncoder().encode(`(async function () {${loop}\n})\0`);
-  if (e.memory_mcp_compile(put(source), source.length - 1) !== 0) throw new Error('the engine did not compile the loop');
-  const bytecode = new Uint8Array(e.memory.buffer, e.memory_mcp_output_ptr(), e.memory_mcp_output_len()).slice();
+  if (e.memory_mcp_compile(put(source), source.length - 1) !== 0)
+    throw new Error('the engine did not compile the loop');
+  const bytecode = new Uint8Array(
+    e.memory.buffer,
+    e.memory_mcp_output_ptr(),
+    e.memory_mcp_output_len(),
+  ).slice();
   return () => {
     fill();
     if (e.memory_mcp_eval_bytecode(put(bytecode), bytecode.length) !== 0) throw new Error('the loop failed');
@@ -258,7 +263,10 @@ row('CPU loop (1M iterations): our engine, metered, called directly (no backend)
   ratio: loopEngineMetered.median / loopEngineBare.median,
   note: "the fuel's own cost: ratio against the same engine bytes without fuel",
 });
-row('CPU loop (1M iterations): our engine without fuel (engine.snapshot.wasm), called directly', loopEngineBare);
+row(
+  'CPU loop (1M iterations): our engine without fuel (engine.snapshot.wasm), called directly',
+  loopEngineBare,
+);
 row('CPU loop (1M iterations): upstream QuickJS-ng binary without fuel (quickjs-wasi 3.7.0)', loopBare, {
   ratio: loopBare.median / loopEngineBare.median,
   note: 'ratio against our engine without fuel',
