@@ -31,6 +31,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads numbers as Number() does: exponents, surrounding spaces, ratio bounds included', () => {
+    expect(
+      loadConfig({ MCP_TIMEOUT_MS: '1e3', MCP_WASM_RATIO: ' 1 ', MCP_MAX_CONCURRENCY: '1024' }),
+    ).toMatchObject({ timeoutMs: 1000, wasmRatio: 1, maxConcurrency: 1024 });
+    expect(loadConfig({ MCP_WASM_RATIO: '0' }).wasmRatio).toBe(0);
+  });
+
   const bad: Array<[string, string, RegExp]> = [
     ['MCP_SANDBOX_BACKEND', 'Docker!', /hybrid, or a configured backend kind/],
     ['MCP_WASM_RATIO', '1.5', /\[0, 1\]/],
@@ -40,6 +47,11 @@ describe('loadConfig', () => {
     ['MCP_TIMEOUT_MS', '-5', /milliseconds/],
     ['MCP_MEMORY_MB', 'lots', /MiB/],
     ['MCP_FUEL_PER_SECOND', 'NaN', /integer/],
+    ['MCP_FUEL_PER_SECOND', 'Infinity', /integer/],
+    ['MCP_TIMEOUT_MS', '1e400', /milliseconds/],
+    ['MCP_WASM_RATIO', '-0.1', /\[0, 1\]/],
+    ['MCP_MAX_CONCURRENCY', '1025', /integer/],
+    ['MCP_SANDBOX_BACKEND', 'Wasm', /hybrid, or a configured backend kind/],
     ['MCP_MAX_OUTPUT_BYTES', '0', /bytes/],
     ['MCP_ISOLATION', 'none', /namespaces \| permission-model/],
   ];

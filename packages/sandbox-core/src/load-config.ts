@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { DEFAULT_FUEL_PER_SECOND } from './backend-kit/limits-from-config.js';
 import { ConfigError } from './errors/config-error.js';
 import { KIND_PATTERN } from './execution-request.js';
@@ -50,39 +49,56 @@ export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
 
 interface VariableSpec<K extends keyof SandboxConfig> {
   key: K;
-  schema: z.ZodType<SandboxConfig[K]>;
+  /** The value, or undefined when `raw` (trimmed, non-empty) is not acceptable. */
+  parse: (raw: string) => SandboxConfig[K] | undefined;
   accepted: string;
 }
 
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * Plain parsers rather than a schema library: every process that imports this package (the app,
+ * each wasm executor and each of its worker threads) would otherwise load one just to read eight
+ * variables. A number is what `Number()` makes of the text, and must be finite.
+ */
+const numberIn =
+  (min: number, max: number, integer: boolean) =>
+  (raw: string): number | undefined => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) return undefined;
+    return n;
+  };
+const intIn = (min: number, max: number) => numberIn(min, max, true);
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string): T | undefined =>
+    (values as string[]).includes(raw) ? (raw as T) : undefined;
 
 const SPECS: { [V: string]: VariableSpec<keyof SandboxConfig> } = {
   MCP_SANDBOX_BACKEND: {
     key: 'backend',
-    schema: z.string().regex(KIND_PATTERN),
+    parse: (raw) => (KIND_PATTERN.test(raw) ? raw : undefined),
     accepted: 'hybrid, or a configured backend kind (node, wasm, ...)',
   },
   MCP_WASM_RATIO: {
     key: 'wasmRatio',
-    schema: z.coerce.number().min(0).max(1),
+    parse: numberIn(0, 1, false),
     accepted: 'a number in [0, 1]',
   },
-  MCP_MAX_CONCURRENCY: { key: 'maxConcurrency', schema: intIn(1, 1024), accepted: 'an integer in [1, 1024]' },
+  MCP_MAX_CONCURRENCY: { key: 'maxConcurrency', parse: intIn(1, 1024), accepted: 'an integer in [1, 1024]' },
   MCP_TIMEOUT_MS: {
     key: 'timeoutMs',
-    schema: intIn(1, 3_600_000),
+    parse: intIn(1, 3_600_000),
     accepted: 'an integer of milliseconds in [1, 3600000]',
   },
-  MCP_MEMORY_MB: { key: 'memoryMb', schema: intIn(1, 4096), accepted: 'an integer of MiB in [1, 4096]' },
-  MCP_FUEL_PER_SECOND: { key: 'fuelPerSecond', schema: intIn(1, 1e12), accepted: 'an integer in [1, 1e12]' },
+  MCP_MEMORY_MB: { key: 'memoryMb', parse: intIn(1, 4096), accepted: 'an integer of MiB in [1, 4096]' },
+  MCP_FUEL_PER_SECOND: { key: 'fuelPerSecond', parse: intIn(1, 1e12), accepted: 'an integer in [1, 1e12]' },
   MCP_MAX_OUTPUT_BYTES: {
     key: 'maxOutputBytes',
-    schema: intIn(1, 1024 * 1024 * 1024),
+    parse: intIn(1, 1024 * 1024 * 1024),
     accepted: 'an integer of bytes in [1, 1073741824]',
   },
   MCP_ISOLATION: {
     key: 'isolation',
-    schema: z.enum(['namespaces', 'permission-model']),
+    parse: oneOf('namespaces', 'permission-model'),
     accepted: 'namespaces | permission-model',
   },
 };
@@ -99,9 +115,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [variable, spec] of Object.entries(SPECS)) {
     const raw = env[variable];
     if (raw === undefined || raw.trim() === '') continue;
-    const parsed = spec.schema.safeParse(raw.trim());
-    if (!parsed.success) throw new ConfigError(variable, raw, spec.accepted);
-    (config as unknown as Record<string, unknown>)[spec.key] = parsed.data;
+    const parsed = spec.parse(raw.trim());
+    if (parsed === undefined) throw new ConfigError(variable, raw, spec.accepted);
+    (config as unknown as Record<string, unknown>)[spec.key] = parsed;
   }
   return config;
 }
