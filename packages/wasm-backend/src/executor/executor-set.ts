@@ -47,7 +47,7 @@ export class ExecutorSet {
     this.#options = options;
     this.#perExecutor = options.init.maxConcurrency;
     // The first executor boots alone and the others once it is up: booting side by side, they
-    // shared the CPU and the first request waited for all of them (on 2 cores, ~1.5x as long).
+    // shared the CPU and the first request waited for all of them.
     const first = this.#connect();
     this.#connections.push(first);
     this.started = first.settled.then(() => {

@@ -83,7 +83,6 @@ export function executorCodeRoots(codePaths: readonly string[] = []): string[] {
 }
 
 let libraryDir: string | null | undefined;
-let lddAsked = false;
 
 /**
  * The system's shared-library folder (where Node's libc lives), bound read-only so the native
@@ -91,28 +90,29 @@ let lddAsked = false;
  * are the distribution's public libraries: no host data, sockets or identity.
  */
 export function systemLibraryDir(): string | undefined {
-  if (libraryDir === undefined) {
-    libraryDir = null;
-    // The libc this process has mapped is the one Node links: read without running anything.
-    try {
-      const maps = readFileSync('/proc/self/maps', 'utf8');
-      const libc = /\s(\/\S+\/libc\.so\.\d+)$/m.exec(maps)?.[1];
-      if (libc) libraryDir = dirname(realpathSync(libc));
-    } catch {
-      // no procfs: ask ldd below
-    }
-  }
-  if (libraryDir === null && !lddAsked) {
-    lddAsked = true;
-    try {
-      const listing = execFileSync('ldd', [process.execPath], { encoding: 'utf8', timeout: 10_000 });
-      const libc = /\s(\/\S+\/libc\.so\.\d+)\s/.exec(listing)?.[1];
-      if (libc) libraryDir = dirname(realpathSync(libc));
-    } catch {
-      // no ldd (not glibc): native addons then load only with the libraries Node itself links
-    }
-  }
+  if (libraryDir === undefined) libraryDir = libcFolder(mappedLibc) ?? libcFolder(lddLibc) ?? null;
   return libraryDir ?? undefined;
+}
+
+/** The libc this process has mapped is the one Node links: read without running anything. */
+function mappedLibc(): string | undefined {
+  return /\s(\/\S+\/libc\.so\.\d+)$/m.exec(readFileSync('/proc/self/maps', 'utf8'))?.[1];
+}
+
+/** Without procfs, ask ldd (absent where libc is not glibc). */
+function lddLibc(): string | undefined {
+  const listing = execFileSync('ldd', [process.execPath], { encoding: 'utf8', timeout: 10_000 });
+  return /\s(\/\S+\/libc\.so\.\d+)\s/.exec(listing)?.[1];
+}
+
+/** The real folder of the libc `find` names, or undefined when it names none or fails. */
+function libcFolder(find: () => string | undefined): string | undefined {
+  try {
+    const libc = find();
+    return libc ? dirname(realpathSync(libc)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The outermost `node_modules` holding a file, or its package's folder when it is a workspace link. */
