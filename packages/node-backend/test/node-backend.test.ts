@@ -154,6 +154,16 @@ describe('NodeBackend execution contract', () => {
     }
   });
 
+  it('a warmAfter that rejects starts the pool all the same', async () => {
+    const held = new NodeBackend({ poolSize: 1, warmAfter: Promise.reject(new Error('the host failed')) });
+    try {
+      await held.warm();
+      expect(held.stats().pool).toMatchObject({ size: 1, idle: 1 });
+    } finally {
+      await held.close();
+    }
+  });
+
   it('closes promptly while warmAfter never settles, and never starts the pool', async () => {
     const held = new NodeBackend({ poolSize: 2, warmAfter: new Promise(() => {}) });
     await held.health();
