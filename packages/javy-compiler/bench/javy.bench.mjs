@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import { createCompiler, MemoryCompileCache } from '@memory-mcp/javy-compiler';
 import { NodeBackend } from '@memory-mcp/node-backend';
@@ -81,12 +82,16 @@ const engine = new WasmEngine({
   workerCompiler: { module: compilerModule, options: { mode: 'dynamic' } },
   maxConcurrency: 1,
 });
+const engineRunMs = [];
 const onEngine = async () => {
   const r = await engine.execute({ language: 'javascript', code: hello, input: helloInput });
   if (r.status !== 'ok' || r.value !== 42) throw new Error(JSON.stringify(r.error ?? r.value));
+  engineRunMs.push(r.timing.runMs);
 };
 for (let i = 0; i < 300; i++) await onEngine();
 const engineHello = await measure(onEngine, { runs: 2000, warmup: 100 });
+// the worker's own share: instantiating the script and running it on the reset engine
+const engineInWorker = summarize(engineRunMs.slice(-2000));
 
 // quickjs-emscripten: one shared wasm instance, a fresh runtime and context per run
 const qjs = await newQuickJSWASMModuleFromVariant(RELEASE_SYNC);
@@ -120,6 +125,36 @@ const qjsHello = await measure(
   { runs: 2000, warmup: 100 },
 );
 
+// The floor under every worker-thread row: one message to a worker thread and its answer, with no
+// wasm at all (the worker echoes a message the size of a run's). A run's deadline can stop the
+// engine only because it runs on a thread other than the caller's.
+const echo = new Worker(
+  "require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));",
+  { eval: true },
+);
+const echoMessage = {
+  id: 0,
+  moduleKey: 'k'.repeat(120),
+  stdin: new TextEncoder().encode(JSON.stringify(helloInput)),
+  args: ['main.wasm'],
+  env: {},
+  fuel: 1e9,
+  links: [
+    {
+      name: 'memory_mcp_engine',
+      key: 'k'.repeat(120),
+      wasiImports: { wasi_snapshot_preview1: ['fd_write', 'fd_read'] },
+    },
+  ],
+};
+const roundTrip = () =>
+  new Promise((resolve) => {
+    echo.once('message', resolve);
+    echo.postMessage(echoMessage);
+  });
+const hopFloor = await measure(roundTrip, { runs: 2000, warmup: 100 });
+await echo.terminate();
+
 // node backend, warm pool: latency when a restricted process is ready
 const node = new NodeBackend();
 const nodeSamples = [];
@@ -141,11 +176,23 @@ row(
     note: 'ratio is against quickjs-emscripten',
   },
 );
+row(
+  'JS hello world: of which the worker instantiates the script and runs it (timing.runMs)',
+  engineInWorker,
+  {
+    ratio: engineInWorker.median / qjsHello.median,
+    note: 'ratio is against quickjs-emscripten',
+  },
+);
 row('JS hello world: wasm backend (jailed executor process + worker thread)', wasmHello, {
   ratio: wasmHello.median / qjsHello.median,
   note: 'ratio is against quickjs-emscripten',
 });
 row('JS hello world: quickjs-emscripten 0.32, fresh runtime + context per run (peer)', qjsHello);
+row('floor: worker-thread round trip of a run-sized message, no wasm', hopFloor, {
+  ratio: hopFloor.median / qjsHello.median,
+  note: 'ratio is against quickjs-emscripten',
+});
 row('JS hello world: node backend, warm pool', nodeHello, {
   ratio: nodeHello.median / wasmHello.median,
   note: 'ratio is against the wasm backend',
