@@ -93,6 +93,20 @@ const engineHello = await measure(onEngine, { runs: 2000, warmup: 100 });
 // the worker's own share: instantiating the script and running it on the reset engine
 const engineInWorker = summarize(engineRunMs.slice(-2000));
 
+// What an agent sends: a script never seen before, every call (the same hello world, told apart
+// by a comment), so each call compiles in the worker and nothing is cached.
+let fresh = 0;
+const newHello = () => `${hello}\n// call ${fresh++}`;
+const onEngineNew = async () => {
+  const r = await engine.execute({ language: 'javascript', code: newHello(), input: helloInput });
+  if (r.status !== 'ok' || r.value !== 42) throw new Error(JSON.stringify(r.error ?? r.value));
+};
+const engineHelloNew = await measure(onEngineNew, { runs: 1000, warmup: 100 });
+const wasmHelloNew = await measure(() => onWasm(newHello(), undefined, helloInput), {
+  runs: 1000,
+  warmup: 100,
+});
+
 // quickjs-emscripten: one shared wasm instance, a fresh runtime and context per run
 const qjs = await newQuickJSWASMModuleFromVariant(RELEASE_SYNC);
 const onQuickjsEmscripten = (code, input) => {
@@ -184,6 +198,14 @@ row(
     note: 'ratio is against quickjs-emscripten',
   },
 );
+row('JS hello world, a new script every call: wasm engine in this process', engineHelloNew, {
+  ratio: engineHelloNew.median / qjsHello.median,
+  note: 'ratio is against quickjs-emscripten, which parses its source every run',
+});
+row('JS hello world, a new script every call: wasm backend (jailed executor + worker thread)', wasmHelloNew, {
+  ratio: wasmHelloNew.median / qjsHello.median,
+  note: 'ratio is against quickjs-emscripten, which parses its source every run',
+});
 row('JS hello world: wasm backend (jailed executor process + worker thread)', wasmHello, {
   ratio: wasmHello.median / qjsHello.median,
   note: 'ratio is against quickjs-emscripten',

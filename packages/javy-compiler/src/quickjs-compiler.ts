@@ -34,9 +34,10 @@ export class QuickJsCompiler implements Compiler {
   /**
    * The byte arrays this compiler built in this process. A cache hit counts only when its bytes are
    * one of these: a module from a shared store, whatever it claims, is rebuilt once, so what this
-   * compiler returns (and a backend trusts with a result channel) is always its own work.
+   * compiler returns (and a backend trusts with a result channel) is always its own work. Each is
+   * kept with the bytecode built beside it (`direct`), which a hit must carry unchanged.
    */
-  readonly #built = new WeakSet<Uint8Array>();
+  readonly #built = new WeakMap<Uint8Array, Uint8Array | undefined>();
 
   constructor(options: QuickJsCompilerOptions = {}) {
     this.mode = options.mode ?? 'static';
@@ -67,6 +68,7 @@ export class QuickJsCompiler implements Compiler {
       mode === 'static' ? buildStaticModule(this.engine.snapshot, bytecode) : buildDynamicModule(bytecode);
     const compiled: CompiledModule = {
       bytes,
+      ...(mode === 'dynamic' ? { direct: { link: ENGINE_IMPORT, bytecode } } : {}),
       hash: createHash('sha256').update(bytes).digest('hex'),
       mode,
       engine: { name: this.name, version: this.engine.version, hash: this.engine.hash },
@@ -89,13 +91,18 @@ export class QuickJsCompiler implements Compiler {
           }
         : {}),
     };
-    this.#built.add(bytes);
+    this.#built.set(bytes, compiled.direct?.bytecode);
     await this.cache.set(key, compiled);
     return compiled;
   }
 
   #isOwn(module: CompiledModule): boolean {
-    return module.engine.hash === this.engine.hash && this.#built.has(module.bytes);
+    // the bytecode a host may run in place of the module must be the one built with these bytes
+    return (
+      module.engine.hash === this.engine.hash &&
+      this.#built.has(module.bytes) &&
+      this.#built.get(module.bytes) === module.direct?.bytecode
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompileError } from '@memory-mcp/sandbox-core';
+import { type CompiledModule, CompileError } from '@memory-mcp/sandbox-core';
 import { FUEL_METERING_VERSION, meterModule } from '@memory-mcp/wasm-backend';
 import { describe, expect, it } from 'vitest';
 import {
@@ -102,6 +102,34 @@ describe('QuickJsCompiler', () => {
     const other = await compiler.compile('return 42;', { mode: 'static' });
     expect(other.hash).not.toBe(first.hash);
     expect(cache.size).toBe(2);
+  });
+
+  it("dynamic modules carry their bytecode for a direct run, and a cached module's bytecode must be the one built with it", async () => {
+    const entries = new Map<string, CompiledModule>();
+    const cache = {
+      get: async (key: string) => entries.get(key),
+      set: async (key: string, value: CompiledModule) => void entries.set(key, value),
+    };
+    const compiler = createCompiler({ mode: 'dynamic', cache });
+    const first = await compiler.compile('return 42;');
+    expect(first.direct?.link).toBe(ENGINE_IMPORT);
+    const bytecode = first.direct!.bytecode;
+    // the module's passive data segment is the same bytecode
+    expect(Buffer.from(first.bytes).includes(Buffer.from(bytecode))).toBe(true);
+    expect(await compiler.compile('return 42;')).toBe(first);
+    // a store hands back the module with other bytecode beside it: not a hit, the compile is redone
+    const [key, entry] = [...entries][0]!;
+    const forged = new Uint8Array(bytecode.length).fill(0x41);
+    entries.set(key, { ...entry, direct: { link: ENGINE_IMPORT, bytecode: forged } });
+    const rebuilt = await compiler.compile('return 42;');
+    expect(rebuilt.direct!.bytecode).not.toBe(forged);
+    expect(Buffer.from(rebuilt.direct!.bytecode).equals(Buffer.from(bytecode))).toBe(true);
+    // and one without it, where the compiler built it with bytecode, is not a hit either
+    const [key2, entry2] = [...entries][0]!;
+    const { direct: _, ...bare } = entry2;
+    entries.set(key2, bare);
+    expect((await compiler.compile('return 42;')).direct?.bytecode).toBeDefined();
+    expect((await createCompiler({ mode: 'static' }).compile('return 1')).direct).toBeUndefined();
   });
 
   it('is deterministic: the same source gives the same bytes', async () => {

@@ -15,10 +15,19 @@ describeBackendConformance(
 );
 
 const wasm = new WasmBackend({ maxConcurrency: 8, compiler: createCompiler({ mode: 'dynamic' }) });
+// What the app runs: the compiler in the jailed executors, whose bytecode goes to the engine directly
+// (no per-script module), while `wasm` above compiles here and runs the compiled module.
+const wasmExecutors = new WasmBackend({
+  maxConcurrency: 2,
+  executorCompiler: {
+    module: new URL('../dist/index.js', import.meta.url).href,
+    options: { mode: 'dynamic' },
+  },
+});
 const wasmStatic = new WasmBackend({ maxConcurrency: 2, compiler: createCompiler({ mode: 'static' }) });
 const node = new NodeBackend({ poolSize: 2 });
 afterAll(async () => {
-  await Promise.all([wasm.close(), wasmStatic.close(), node.close()]);
+  await Promise.all([wasm.close(), wasmStatic.close(), wasmExecutors.close(), node.close()]);
 });
 
 describe('the same JavaScript gives the same output on node and on wasm', () => {
@@ -42,6 +51,35 @@ describe('the same JavaScript gives the same output on node and on wasm', () => 
       expect(onWasm.fuelUsed).toBeGreaterThan(0);
     });
   }
+});
+
+describe('the bytecode run in the executors gives what the compiled module gives', () => {
+  const deltas: number[] = [];
+  for (const program of corpus) {
+    it(program.name, async () => {
+      const request = {
+        language: 'javascript' as const,
+        code: program.code,
+        policy: { deterministic: true },
+        ...(program.input !== undefined ? { input: program.input } : {}),
+      };
+      const [viaModule, viaBytecode] = await Promise.all([
+        wasm.execute(request),
+        wasmExecutors.execute(request),
+      ]);
+      expect(viaBytecode.status, JSON.stringify(viaBytecode.error)).toBe(viaModule.status);
+      expect(viaBytecode.stdout).toBe(viaModule.stdout);
+      expect(viaBytecode.value).toEqual(viaModule.value);
+      expect(viaBytecode.error?.kind).toBe(viaModule.error?.kind);
+      expect(viaBytecode.error?.message).toBe(viaModule.error?.message);
+      deltas.push(viaBytecode.fuelUsed! - viaModule.fuelUsed!);
+    });
+  }
+  it("the engine does the same work on both: fuel differs by one small constant (the module's _start)", () => {
+    expect(deltas.length).toBe(corpus.length);
+    expect(new Set(deltas).size).toBe(1);
+    expect(Math.abs(deltas[0]!)).toBeLessThan(32);
+  });
 });
 
 describe('JavaScript on wasm: limits and errors', () => {

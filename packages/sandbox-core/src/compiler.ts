@@ -30,6 +30,13 @@ export interface CompiledModule {
    * metering `imports[name]` itself; any other backend ignores them.
    */
   metered?: { version: string; imports: Record<string, MeteredModule> };
+  /**
+   * What a `dynamic` module's `_start` does, for a host that can do it without compiling and
+   * instantiating the module: allocate `bytecode.length` bytes with the `memory_mcp_alloc` export
+   * of the module linked as `link`, copy `bytecode` there, call its `memory_mcp_eval_bytecode(ptr,
+   * length)` and exit with the code it returns. A host that does not know this shape runs `bytes`.
+   */
+  direct?: { link: string; bytecode: Uint8Array };
 }
 
 /** A module metered ahead of time: its bytes and what metering learned about it. */

@@ -2,6 +2,8 @@
 // package has no dependencies: `isInstance` holds across two installed copies.
 const BASE_MARKER = Symbol.for('memory-mcp.error');
 const DECODE_MARKER = Symbol.for('memory-mcp.error.WasmDecodeError');
+/** Names in a module; one decoder for all (`decode` without `stream` keeps no state between calls). */
+const NAMES = new TextDecoder('utf-8', { fatal: false });
 
 /** Malformed module bytes, with the byte offset where reading failed. */
 export class WasmDecodeError extends Error {
@@ -88,7 +90,7 @@ export class ByteReader {
   }
 
   name(): string {
-    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytesOf(this.u32()));
+    return NAMES.decode(this.bytesOf(this.u32()));
   }
 }
 

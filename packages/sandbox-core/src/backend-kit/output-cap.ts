@@ -1,5 +1,8 @@
 export type OutputStream = 'stdout' | 'stderr';
 
+/** One decoder for every stream: `decode` without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder();
+
 export interface OutputCapOptions {
   /** Bytes of stdout and stderr together that may be charged; past it output is cut. */
   maxBytes: number;
@@ -65,7 +68,7 @@ export class OutputCap {
 
   /** The text kept for one stream; invalid UTF-8 from the code becomes U+FFFD. */
   text(stream: OutputStream): string {
-    return new TextDecoder().decode(this.bytes(stream));
+    return UTF8.decode(this.bytes(stream));
   }
 
   #append(stream: OutputStream, data: Uint8Array): void {

@@ -99,25 +99,14 @@ export function planModuleRun(
   ctx: PlanContext,
   resultFd: number | undefined,
 ): Omit<RunMessage, 'id'> {
-  const message: Omit<RunMessage, 'id'> = {
+  const message = planRun(request, ctx, resultFd, {
     ...(prepared.module ? { module: prepared.module } : {}),
     moduleKey: prepared.key,
     hasStart: prepared.hasStart,
     wasiImports: prepared.wasiImports,
-    ...commandFor(request, ctx),
-    deterministic: ctx.policy.deterministic,
-    memoryCapBytes: ctx.limits.memoryBytes,
-  };
+  });
   if (prepared.importedMemory) message.importedMemory = prepared.importedMemory;
   if (prepared.memoryExport) message.memoryExport = prepared.memoryExport;
-  if (resultFd !== undefined) {
-    message.resultFd = resultFd;
-    message.maxResultBytes = ctx.limits.maxOutputBytes + RESULT_ENVELOPE_BYTES;
-  }
-  if (ctx.policy.allowFilesystem) {
-    message.files = { ...request.files };
-    message.fsLimits = { ...ctx.fsLimits, maxReturnedBytes: ctx.limits.maxOutputBytes };
-  }
   if (request.entry) {
     const type = exportedFuncType(prepared.info, request.entry);
     if (!type)
@@ -130,6 +119,47 @@ export function planModuleRun(
       'entry',
       `the module exports no _start; name an exported function in 'entry'`,
     );
+  }
+  return message;
+}
+
+/**
+ * The worker message for a compiler's bytecode run in place of its dynamic module (see
+ * `CompiledModule.direct`): the linked engine does all the work, so there is no main module.
+ */
+export function planBytecodeRun(
+  request: ExecutionRequest,
+  direct: { link: string; bytecode: Uint8Array },
+  ctx: PlanContext,
+  resultFd: number | undefined,
+): Omit<RunMessage, 'id'> {
+  return planRun(request, ctx, resultFd, {
+    hasStart: false,
+    wasiImports: {},
+    bytecode: { link: direct.link, bytes: direct.bytecode },
+  });
+}
+
+/** What a run of a core module or of bytecode carries besides what it runs. */
+function planRun(
+  request: ExecutionRequest,
+  ctx: PlanContext,
+  resultFd: number | undefined,
+  what: Pick<RunMessage, 'hasStart' | 'wasiImports' | 'module' | 'moduleKey' | 'bytecode'>,
+): Omit<RunMessage, 'id'> {
+  const message: Omit<RunMessage, 'id'> = {
+    ...what,
+    ...commandFor(request, ctx),
+    deterministic: ctx.policy.deterministic,
+    memoryCapBytes: ctx.limits.memoryBytes,
+  };
+  if (resultFd !== undefined) {
+    message.resultFd = resultFd;
+    message.maxResultBytes = ctx.limits.maxOutputBytes + RESULT_ENVELOPE_BYTES;
+  }
+  if (ctx.policy.allowFilesystem) {
+    message.files = { ...request.files };
+    message.fsLimits = { ...ctx.fsLimits, maxReturnedBytes: ctx.limits.maxOutputBytes };
   }
   return message;
 }

@@ -42,7 +42,13 @@ import { mapOutcome } from './map-outcome.js';
 import { moduleCacheKey } from './module-cache-key.js';
 import type { PreparedModule } from './module-pipeline.js';
 import { isComponent } from './prepare-module.js';
-import { type PlanContext, planComponentRun, planModuleRun, refuseModule } from './run-plan.js';
+import {
+  type PlanContext,
+  planBytecodeRun,
+  planComponentRun,
+  planModuleRun,
+  refuseModule,
+} from './run-plan.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -125,9 +131,14 @@ export interface EngineRequest extends ExecutionRequest {
 
 type CachedModule = PreparedModule & { key: string };
 
-/** A script's compile and preparation, cached by its source: the same script is compiled once. */
+/**
+ * A script's compile and preparation, cached by its source: the same script is compiled once. It
+ * runs as its compiled module (`main`) or, when the compiler gave it, as bytecode handed straight
+ * to the linked engine (`direct`).
+ */
 interface PreparedScript {
-  main: CachedModule;
+  main?: CachedModule;
+  direct?: { link: string; bytecode: Uint8Array };
   links: Array<{ name: string; key: string }>;
   resultFd?: number;
 }
@@ -329,15 +340,21 @@ export class WasmEngine implements Backend {
         prepared.engineHash,
       );
       const linkNames = prepared.links.map((l) => l.name);
+      const { main, direct } = prepared;
+      if (!main === !direct || (direct && !linkNames.includes(direct.link))) return this.#brokenWorker();
       script = {
-        main: { ...prepared.main, key: moduleCacheKey(prepared.bytesHash, run.capPages, linkNames) },
+        ...(main
+          ? { main: { ...main, key: moduleCacheKey(prepared.bytesHash, run.capPages, linkNames) } }
+          : {}),
+        ...(direct ? { direct } : {}),
         links: prepared.links.map(({ name, key: linkKey }) => ({ name, key: linkKey })),
         ...(resultFd !== undefined ? { resultFd } : {}),
       };
-      this.#scripts.set(key, script, script.main.codeBytes + request.code.length);
+      const size = main ? main.codeBytes : direct!.bytecode.length;
+      this.#scripts.set(key, script, size + request.code.length);
     }
     const links = script.links.map(({ name, key: linkKey }) => ({ name, module: this.#links.get(linkKey)! }));
-    return this.#runLinked(run, script.main, links, script.resultFd);
+    return this.#runLinked(run, script.main ?? script.direct!, links, script.resultFd);
   }
 
   /** A trusted in-thread compiler (library use): compile here, then run like the host's modules. */
@@ -378,18 +395,20 @@ export class WasmEngine implements Backend {
     return this.#runLinked(run, main, links, compiled.resultFd);
   }
 
+  /** Runs a main module, or a compiler's bytecode (`direct`), with the modules it links. */
   async #runLinked(
     run: RunContext,
-    main: CachedModule,
+    main: CachedModule | { link: string; bytecode: Uint8Array },
     links: Array<{ name: string; module: CachedModule }>,
     resultFd: number | undefined,
   ): Promise<ExecutionResult> {
-    const minPages = Math.max(main.minPages, ...links.map((l) => l.module.minPages));
+    const module = 'key' in main ? main : undefined;
+    const minPages = Math.max(module?.minPages ?? 0, ...links.map((l) => l.module.minPages));
     const refused = refuseModule(
       {
         minPages,
-        tableElements: Math.max(main.tableElements, ...links.map((l) => l.module.tableElements)),
-        missingImports: [...main.missingImports, ...links.flatMap((l) => l.module.missingImports)],
+        tableElements: Math.max(module?.tableElements ?? 0, ...links.map((l) => l.module.tableElements)),
+        missingImports: [...(module?.missingImports ?? []), ...links.flatMap((l) => l.module.missingImports)],
       },
       run.ctx,
       {
@@ -399,7 +418,10 @@ export class WasmEngine implements Backend {
     );
     if (refused) return refused;
     const { compiled: _, ...plain } = run.request;
-    const message = planModuleRun({ ...plain, language: 'wasm', entry: undefined }, main, run.ctx, resultFd);
+    const request = { ...plain, language: 'wasm', entry: undefined };
+    const message = module
+      ? planModuleRun(request, module, run.ctx, resultFd)
+      : planBytecodeRun(request, main as { link: string; bytecode: Uint8Array }, run.ctx, resultFd);
     const session = run.request.session;
     if (session) {
       message.session = {

@@ -48,10 +48,9 @@ export async function runPrepareJob(
         };
       case 'compile': {
         const compiler = await loadCompiler();
-        return {
-          id,
-          prepared: { kind: 'compiled', compiled: await compiler.compile(prepare.source, prepare.options) },
-        };
+        // stored and run later as a module: the bytecode beside it would only double the reply
+        const { direct: _, ...compiled } = await compiler.compile(prepare.source, prepare.options);
+        return { id, prepared: { kind: 'compiled', compiled } };
       }
       case 'javascript': {
         const compiler = await loadCompiler();
@@ -92,11 +91,17 @@ export async function runPrepareJob(
                 },
           );
         }
+        // The bytecode runs in place of the module when it names a link of this very compile: no
+        // module to validate, meter, compile and instantiate for every new script.
+        const direct =
+          compiled.direct && linkNames.includes(compiled.direct.link) ? compiled.direct : undefined;
         return {
           id,
           prepared: {
             kind: 'javascript',
-            main: await prepareModule(compiled.bytes, { capPages, maxTableElements, linkNames }),
+            ...(direct
+              ? { direct: { link: direct.link, bytecode: direct.bytecode } }
+              : { main: await prepareModule(compiled.bytes, { capPages, maxTableElements, linkNames }) }),
             bytesHash: sha256(compiled.bytes),
             engineHash: compiled.engine.hash,
             ...(compiled.resultChannel ? { resultFd: compiled.resultChannel.fd } : {}),

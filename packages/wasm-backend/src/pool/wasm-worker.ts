@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Compiler } from '@memory-mcp/sandbox-core';
 import { runComponent } from '../component/run-component.js';
 import { engineIdentity } from '../engine/module-cache-key.js';
-import { FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-instrumenter.js';
+import { FUEL_COSTS, FUEL_EXPORT, OUT_OF_FUEL_EXPORT, START_EXPORT } from '../fuel/fuel-instrumenter.js';
 import {
   type RestoredState,
   restoreState,
@@ -291,7 +291,7 @@ function run(message: RunMessage): RunReply {
   }
 
   const t0 = performance.now();
-  const mainModule = cachedModule(message.moduleKey, message.module);
+  const mainModule = message.bytecode ? undefined : cachedModule(message.moduleKey, message.module);
   const instances: WebAssembly.Instance[] = [];
   let instance: WebAssembly.Instance;
   /** A session run: the engine instance its state lives in, and the state it started from. */
@@ -328,7 +328,24 @@ function run(message: RunMessage): RunReply {
         'sessions need an engine whose whole state can be saved; this module links none',
       );
     }
-    instance = new WebAssembly.Instance(mainModule, imports);
+    if (message.bytecode) {
+      // the linked engine runs the bytecode itself: it is the run's only instance
+      const at = (message.links ?? []).findIndex((l) => l.name === message.bytecode!.link);
+      const engine = instances[at];
+      const own = engine?.exports[message.links![at]?.memoryExport ?? ''];
+      if (own instanceof WebAssembly.Memory && own !== memory) {
+        memory = own;
+        host.bind(memory);
+      }
+      if (!engine || !(own instanceof WebAssembly.Memory) || !runsBytecode(engine, memory)) {
+        throw new WebAssembly.LinkError(
+          `the linked engine ${message.bytecode.link} does not export memory_mcp_alloc, memory_mcp_eval_bytecode and its memory`,
+        );
+      }
+      instance = engine;
+    } else {
+      instance = new WebAssembly.Instance(mainModule!, imports);
+    }
   } catch (error) {
     const t1 = performance.now();
     if (error instanceof StateError) {
@@ -347,14 +364,16 @@ function run(message: RunMessage): RunReply {
     return reply(message, host, t1 - t0, 0, 'trap', trap);
   }
   const t1 = performance.now();
-  instances.push(instance);
+  if (!message.bytecode) {
+    instances.push(instance);
+    (instance.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
+  }
   const exported = message.memoryExport ? instance.exports[message.memoryExport] : undefined;
   if (exported instanceof WebAssembly.Memory) memory = exported;
   if (memory) host.bind(memory);
-  (instance.exports[FUEL_EXPORT] as WebAssembly.Global).value = BigInt(message.fuel);
   // Host work (bytes a WASI call addresses) is paid from the main instance's counter; when it runs
   // out, the flag is set as the instrumented code would set it and the run ends as out of fuel.
-  host.meterFuel((units) => {
+  const charge = (units: number) => {
     const counter = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
     const left = (counter.value as bigint) - BigInt(units);
     counter.value = left;
@@ -362,7 +381,8 @@ function run(message: RunMessage): RunReply {
       (instance.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global).value = 1;
       throw new HostFuelExhausted();
     }
-  });
+  };
+  host.meterFuel(charge);
   const outOfFuel = {
     get value() {
       return instances.some((i) => (i.exports[OUT_OF_FUEL_EXPORT] as WebAssembly.Global).value === 1) ? 1 : 0;
@@ -383,6 +403,8 @@ function run(message: RunMessage): RunReply {
     if (message.entry) {
       const fn = instance.exports[message.entry] as (...args: Array<number | bigint>) => unknown;
       value = toJson(fn(...(message.entryArgs ?? [])));
+    } else if (message.bytecode) {
+      runBytecode(instance, memory, message.bytecode.bytes, charge);
     } else {
       (instance.exports._start as () => void)();
     }
@@ -501,6 +523,48 @@ function recordSaysOk(host: WasiPreview1Host): boolean {
 
 /** Thrown from a host call that spent the last of the fuel: unwinds the module like a fuel trap. */
 class HostFuelExhausted {}
+
+/**
+ * What a compiler's dynamic module does in `_start`, done from here so that no module is compiled
+ * or instantiated per script: the engine allocates room for the bytecode, the bytecode is copied in
+ * (charged as the module's `memory.init` would be), the engine runs it, and its exit code ends the
+ * run as `proc_exit` would. Everything the engine returns is checked before it is used.
+ */
+function runBytecode(
+  engine: WebAssembly.Instance,
+  memory: WebAssembly.Memory | undefined,
+  bytes: Uint8Array,
+  charge: (units: number) => void,
+): never {
+  if (!runsBytecode(engine, memory)) throw new WebAssembly.LinkError('the engine cannot run bytecode');
+  const { memory_mcp_alloc: alloc, memory_mcp_eval_bytecode: evaluate } =
+    engine.exports as unknown as BytecodeExports;
+  charge(1 + (bytes.length >>> FUEL_COSTS.bulkByteShift));
+  const at = alloc(bytes.length) >>> 0;
+  if (at === 0 || at + bytes.length > memory.buffer.byteLength) {
+    throw new WebAssembly.RuntimeError("out of memory: the engine could not allocate the script's bytecode");
+  }
+  new Uint8Array(memory.buffer, at, bytes.length).set(bytes);
+  throw new ProcExit(evaluate(at, bytes.length));
+}
+
+interface BytecodeExports {
+  memory_mcp_alloc(size: number): number;
+  memory_mcp_eval_bytecode(at: number, length: number): number;
+}
+
+/** Whether a linked engine has what `runBytecode` calls, and the memory it writes to. */
+function runsBytecode(
+  engine: WebAssembly.Instance,
+  memory: WebAssembly.Memory | undefined,
+): memory is WebAssembly.Memory {
+  const exports = engine.exports as Partial<Record<keyof BytecodeExports, unknown>>;
+  return (
+    memory !== undefined &&
+    typeof exports.memory_mcp_alloc === 'function' &&
+    typeof exports.memory_mcp_eval_bytecode === 'function'
+  );
+}
 
 function reply(
   message: RunMessage,

@@ -37,6 +37,12 @@ export interface RunMessage {
   /** Omitted when the worker already holds this module under `moduleKey`. */
   module?: WebAssembly.Module;
   moduleKey?: string;
+  /**
+   * Run this instead of a main module: allocate its length with the `memory_mcp_alloc` export of
+   * the link named `link`, copy it there, call `memory_mcp_eval_bytecode(ptr, length)` and exit
+   * with the code it returns (what a compiler's dynamic module does in `_start`).
+   */
+  bytecode?: { link: string; bytes: Uint8Array };
   /** Names the module imports from each WASI preview 1 namespace. */
   wasiImports: Record<string, string[]>;
   /** An imported memory the host must create, as `{ module, name, initial, maximum, shared }`. */
@@ -144,7 +150,13 @@ export type Prepared =
   | { kind: 'component'; component: PreparedComponent }
   | {
       kind: 'javascript';
-      main: PreparedModule;
+      /**
+       * The compiled module, prepared; omitted when `direct` runs the bytecode in its place
+       * (nothing to validate, meter or compile: the module is never instantiated).
+       */
+      main?: PreparedModule;
+      /** The compiler's `direct`: the bytecode the module's `_start` would hand to its link. */
+      direct?: { link: string; bytecode: Uint8Array };
       /** SHA-256 of the compiled main module's bytes. */
       bytesHash: string;
       engineHash: string;
