@@ -83,6 +83,25 @@ describe('the bytecode run in the executors gives what the compiled module gives
 });
 
 describe('JavaScript on wasm: limits and errors', () => {
+  it("a script whose bytecode has no room under the memory cap is the cap's memory_limit (the executors' path)", async () => {
+    const length = 12 * 1024 * 1024;
+    const code = `return "${'x'.repeat(length)}".length;`;
+    const capped = await wasmExecutors.execute({
+      language: 'javascript',
+      code,
+      limits: { memoryBytes: 8 * 1024 * 1024, timeoutMs: 60_000 },
+    });
+    expect(capped.status).toBe('memory_limit');
+    expect(capped.error?.limit).toMatchObject({ name: 'memoryBytes', allowed: 8 * 1024 * 1024 });
+    expect(capped.error?.message).toMatch(/does not fit/);
+    const roomy = await wasmExecutors.execute({
+      language: 'javascript',
+      code,
+      limits: { timeoutMs: 60_000 },
+    });
+    expect(roomy).toMatchObject({ status: 'ok', value: length });
+  });
+
   it('reports uncaught errors with message and line', async () => {
     const result = await wasm.execute({ language: 'javascript', code: `const a = 1;\n\nnull.boom;` });
     expect(result.status).toBe('error');

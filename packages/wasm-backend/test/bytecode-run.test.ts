@@ -44,12 +44,19 @@ describe("a compiler's bytecode, run without its module", () => {
     ).toMatchObject({ status: 'ok', value: 'module' });
   });
 
-  it('an engine whose allocator fails or points past its memory is a typed error, and nothing is written', async () => {
-    for (const allocReturns of [0, 65_530, -8]) {
+  it("an allocator with no room is the memory cap's limit; one pointing past its memory is a trap; nothing is written", async () => {
+    const full = engineWith({ allocReturns: 0 });
+    const refused = await full.execute({ language: 'javascript', code: record('never written') });
+    expect(refused.status).toBe('memory_limit');
+    expect(refused.error?.limit).toMatchObject({ name: 'memoryBytes' });
+    expect(refused.error?.message).toMatch(/bytecode \(\d+ bytes\) does not fit/);
+    expect(refused.value).toBeUndefined();
+    await full.close();
+    for (const allocReturns of [65_530, -8]) {
       const e = engineWith({ allocReturns });
       const result = await e.execute({ language: 'javascript', code: record('never written') });
       expect(result.status).toBe('error');
-      expect(result.error?.message).toMatch(/could not allocate the script's bytecode/);
+      expect(result.error?.message).toMatch(/past the end of its memory/);
       expect(result.value).toBeUndefined();
       await e.close();
     }

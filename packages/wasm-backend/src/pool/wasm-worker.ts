@@ -417,6 +417,14 @@ function run(message: RunMessage): RunReply {
       else withState(r, message, host, session);
       return withFuel(r);
     }
+    if (error instanceof BytecodeDoesNotFit) {
+      return withFuel(
+        reply(message, host, t1 - t0, t2 - t1, 'memory_limit', {
+          kind: 'memory_limit',
+          message: `the script's bytecode (${error.bytes} bytes) does not fit in the engine's memory under its ${message.memoryCapBytes}-byte cap`,
+        }),
+      );
+    }
     if (error instanceof OutputLimitExceeded) {
       return withFuel(
         reply(message, host, t1 - t0, t2 - t1, 'output_limit', {
@@ -541,11 +549,21 @@ function runBytecode(
     engine.exports as unknown as BytecodeExports;
   charge(1 + (bytes.length >>> FUEL_COSTS.bulkByteShift));
   const at = alloc(bytes.length) >>> 0;
-  if (at === 0 || at + bytes.length > memory.buffer.byteLength) {
-    throw new WebAssembly.RuntimeError("out of memory: the engine could not allocate the script's bytecode");
+  // no room (its allocator grows memory, and the cap stops the growth) is the cap's doing; a
+  // pointer past the end of its own memory is the engine's fault, a trap
+  if (at === 0) throw new BytecodeDoesNotFit(bytes.length);
+  if (at + bytes.length > memory.buffer.byteLength) {
+    throw new WebAssembly.RuntimeError(
+      `the engine placed the script's bytecode at ${at}, past the end of its memory (${memory.buffer.byteLength} bytes)`,
+    );
   }
   new Uint8Array(memory.buffer, at, bytes.length).set(bytes);
   throw new ProcExit(evaluate(at, bytes.length));
+}
+
+/** The engine's allocator had no room for the bytecode. */
+class BytecodeDoesNotFit {
+  constructor(readonly bytes: number) {}
 }
 
 interface BytecodeExports {
