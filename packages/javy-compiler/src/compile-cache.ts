@@ -6,7 +6,7 @@ export interface CompileCache {
   set(key: string, module: CompiledModule): void | Promise<void>;
 }
 
-/** The default: an in-memory LRU bounded by entries and module bytes. */
+/** The default: an in-memory LRU bounded by entries and bytes (module and bytecode). */
 export class MemoryCompileCache implements CompileCache {
   readonly #lru: LruCache<CompiledModule>;
 
@@ -19,7 +19,8 @@ export class MemoryCompileCache implements CompileCache {
   }
 
   set(key: string, module: CompiledModule): void {
-    this.#lru.set(key, module, module.bytes.length);
+    // a dynamic module's bytecode is a second copy beside its bytes: both count against the budget
+    this.#lru.set(key, module, module.bytes.length + (module.direct?.bytecode.length ?? 0));
   }
 
   get hits(): number {

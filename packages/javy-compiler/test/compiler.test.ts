@@ -132,6 +132,18 @@ describe('QuickJsCompiler', () => {
     expect((await createCompiler({ mode: 'static' }).compile('return 1')).direct).toBeUndefined();
   });
 
+  it('the memory cache counts a dynamic module and its bytecode against its byte budget', async () => {
+    const source = `return "${'x'.repeat(4000)}";`;
+    const probe = await createCompiler({ mode: 'dynamic' }).compile(source);
+    const both = probe.bytes.length + probe.direct!.bytecode.length;
+    const tight = new MemoryCompileCache(10, both - 1);
+    await createCompiler({ mode: 'dynamic', cache: tight }).compile(source);
+    expect(tight.size).toBe(0);
+    const enough = new MemoryCompileCache(10, both);
+    await createCompiler({ mode: 'dynamic', cache: enough }).compile(source);
+    expect(enough.size).toBe(1);
+  });
+
   it('is deterministic: the same source gives the same bytes', async () => {
     const a = await createCompiler({ mode: 'static' }).compile('return [1, 2, 3].map((x) => x * 2);');
     const b = await createCompiler({ mode: 'static' }).compile('return [1, 2, 3].map((x) => x * 2);');

@@ -56,6 +56,7 @@ describe("a compiler's bytecode, run without its module", () => {
       const e = engineWith({ allocReturns });
       const result = await e.execute({ language: 'javascript', code: record('never written') });
       expect(result.status).toBe('error');
+      expect(result.error?.kind).toBe('trap:out_of_bounds');
       expect(result.error?.message).toMatch(/past the end of its memory/);
       expect(result.value).toBeUndefined();
       await e.close();
@@ -64,6 +65,21 @@ describe("a compiler's bytecode, run without its module", () => {
     expect(
       await engineWith({ allocReturns: 60_000 }).execute({ language: 'javascript', code: record('fits') }),
     ).toMatchObject({ status: 'ok', value: 'fits' });
+  });
+
+  it('compiling for storage returns the module alone, which still runs as a module', async () => {
+    const e = engineWith();
+    const outcome = await e.compile(record('stored'));
+    expect(outcome.kind).toBe('compiled');
+    if (outcome.kind !== 'compiled') return;
+    expect(outcome.compiled.direct).toBeUndefined();
+    expect(outcome.compiled.bytes.length).toBeGreaterThan(0);
+    const ran = await e.execute({
+      language: 'wasm',
+      code: outcome.compiled.bytes,
+      compiled: { bytes: outcome.compiled.bytes, imports: outcome.compiled.imports!, resultFd: 1023 },
+    });
+    expect(ran).toMatchObject({ status: 'ok', value: 'module' });
   });
 
   it('an engine without an evaluator is a link error, and the worker keeps serving', async () => {

@@ -554,7 +554,7 @@ function runBytecode(
   if (at === 0) throw new BytecodeDoesNotFit(bytes.length);
   if (at + bytes.length > memory.buffer.byteLength) {
     throw new WebAssembly.RuntimeError(
-      `the engine placed the script's bytecode at ${at}, past the end of its memory (${memory.buffer.byteLength} bytes)`,
+      `memory access out of bounds: the engine placed the script's bytecode at ${at}, past the end of its memory (${memory.buffer.byteLength} bytes)`,
     );
   }
   new Uint8Array(memory.buffer, at, bytes.length).set(bytes);
