@@ -118,6 +118,28 @@ describe('sessions on the QuickJS engine', () => {
     expect((await step('return blob[123]', big.state)).value).toBe(7);
   });
 
+  it("a script with no room for its bytecode in a session's heap is a memory_limit, and the session carries on", async () => {
+    const limits = { memoryBytes: 24 * 1024 * 1024, timeoutMs: 60_000 };
+    const held = 14 * 1024 * 1024;
+    const one = await step(
+      `globalThis.keep = new Uint8Array(${held}).fill(3); return keep.length`,
+      undefined,
+      {
+        limits,
+      },
+    );
+    expect(one).toMatchObject({ status: 'ok', value: held });
+    // 14 MiB held plus the engine, under a 24 MiB cap: a 10 MiB string literal's bytecode has no room
+    const refused = await step(`return "${'x'.repeat(10 * 1024 * 1024)}".length`, one.state, { limits });
+    expect(refused.status).toBe('memory_limit');
+    expect(refused.error?.limit).toMatchObject({ name: 'memoryBytes', allowed: limits.memoryBytes });
+    expect(refused.state).toBeUndefined();
+    const after = await step('return [keep.length, keep[7], keep.every((b) => b === 3)]', one.state, {
+      limits,
+    });
+    expect(after).toMatchObject({ status: 'ok', value: [held, 3, true] });
+  });
+
   it('timers left pending when a run ends do not fire into the next run', async () => {
     const one = await step(
       'globalThis.fired = 0; const t = setTimeout(() => fired++, 10); t.unref(); return fired',
