@@ -99,6 +99,8 @@ export const WAT_ID = '(module (func (export "id") (param i32) (result i32) (loc
 export interface Acknowledged {
   executions: string[];
   steps: number;
+  /** The acknowledged steps' actions (`step <i>`, unique in one load): each is looked up by name. */
+  stepActions: string[];
   episodes: string[];
 }
 
@@ -113,7 +115,12 @@ export async function mixedLoad(
 ): Promise<{ acknowledged: Acknowledged; errors: Array<{ error: unknown; startedAt: number }> }> {
   const seed = (await client.callTool({ name: 'start_episode', arguments: { task: 'load seed' } }))
     .structuredContent as { episode_id: string };
-  const acknowledged: Acknowledged = { executions: [], steps: 0, episodes: [seed.episode_id] };
+  const acknowledged: Acknowledged = {
+    executions: [],
+    steps: 0,
+    stepActions: [],
+    episodes: [seed.episode_id],
+  };
   const errors: Array<{ error: unknown; startedAt: number }> = [];
   let next = 0;
   const worker = async () => {
@@ -135,6 +142,7 @@ export async function mixedLoad(
             arguments: { episode_id: episodeId, action: `step ${i}` },
           });
           acknowledged.steps++;
+          acknowledged.stepActions.push(`step ${i}`);
         } else {
           const r = await exec(client, {
             language: 'wat',
@@ -180,7 +188,13 @@ export async function storedCounts(db: string, acknowledged: Acknowledged) {
     return {
       executions: await count('SELECT COUNT(*) FROM executions WHERE id IN (?)', acknowledged.executions),
       episodes: await count('SELECT COUNT(*) FROM episodes WHERE id IN (?)', acknowledged.episodes),
+      /** Every step stored, acknowledged or not. */
       steps: await count('SELECT COUNT(*) FROM steps'),
+      /** The acknowledged steps found, by their action. */
+      acknowledgedSteps: await count(
+        'SELECT COUNT(*) FROM steps WHERE action IN (?)',
+        acknowledged.stepActions,
+      ),
     };
   } finally {
     await store.close();
