@@ -190,27 +190,20 @@ row(
     note: 'ratio is against quickjs-emscripten',
   },
 );
-row('JS hello world: of which the worker runs it (timing.runMs)', engineInWorker, {
-  ratio: engineInWorker.median / qjsHello.median,
-  note: 'ratio is against quickjs-emscripten',
-});
-row('JS hello world, a new script every call: wasm engine in this process', engineHelloNew, {
-  ratio: engineHelloNew.median / qjsHello.median,
-  note: 'ratio is against quickjs-emscripten, which parses its source every run',
-});
-row('JS hello world, a new script every call: wasm backend (jailed executor + worker thread)', wasmHelloNew, {
-  ratio: wasmHelloNew.median / qjsHello.median,
-  note: 'ratio is against quickjs-emscripten, which parses its source every run',
-});
-row('JS hello world: wasm backend (jailed executor process + worker thread)', wasmHello, {
-  ratio: wasmHello.median / qjsHello.median,
-  note: 'ratio is against quickjs-emscripten',
-});
+/** A row whose ratio is against quickjs-emscripten. */
+const vsQjs = (benchmark, s, note = 'ratio is against quickjs-emscripten') =>
+  row(benchmark, s, { ratio: s.median / qjsHello.median, note });
+const parsesEveryRun = 'ratio is against quickjs-emscripten, which parses its source every run';
+vsQjs('JS hello world: of which the worker runs it (timing.runMs)', engineInWorker);
+vsQjs('JS hello world, a new script every call: wasm engine in this process', engineHelloNew, parsesEveryRun);
+vsQjs(
+  'JS hello world, a new script every call: wasm backend (jailed executor + worker thread)',
+  wasmHelloNew,
+  parsesEveryRun,
+);
+vsQjs('JS hello world: wasm backend (jailed executor process + worker thread)', wasmHello);
 row('JS hello world: quickjs-emscripten 0.32, fresh runtime + context per run (peer)', qjsHello);
-row('floor: worker-thread round trip of a run-sized message, no wasm', hopFloor, {
-  ratio: hopFloor.median / qjsHello.median,
-  note: 'ratio is against quickjs-emscripten',
-});
+vsQjs('floor: worker-thread round trip of a run-sized message, no wasm', hopFloor);
 row('JS hello world: node backend, warm pool', nodeHello, {
   ratio: nodeHello.median / wasmHello.median,
   note: 'ratio is against the wasm backend',

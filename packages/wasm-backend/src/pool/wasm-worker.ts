@@ -294,6 +294,8 @@ function run(message: RunMessage): RunReply {
   const mainModule = message.bytecode ? undefined : cachedModule(message.moduleKey, message.module);
   const instances: WebAssembly.Instance[] = [];
   let instance: WebAssembly.Instance;
+  /** A bytecode run's engine: its checked exports and its own memory. */
+  let bytecodeEngine: BytecodeEngine | undefined;
   /** A session run: the engine instance its state lives in, and the state it started from. */
   let session: SessionRun | undefined;
   try {
@@ -337,7 +339,8 @@ function run(message: RunMessage): RunReply {
         memory = own;
         host.bind(memory);
       }
-      if (!engine || !(own instanceof WebAssembly.Memory) || !runsBytecode(engine, memory)) {
+      bytecodeEngine = engine && bytecodeEngineOf(engine, own);
+      if (!engine || !bytecodeEngine) {
         throw new WebAssembly.LinkError(
           `the linked engine ${message.bytecode.link} does not export memory_mcp_alloc, memory_mcp_eval_bytecode and its memory`,
         );
@@ -404,7 +407,7 @@ function run(message: RunMessage): RunReply {
       const fn = instance.exports[message.entry] as (...args: Array<number | bigint>) => unknown;
       value = toJson(fn(...(message.entryArgs ?? [])));
     } else if (message.bytecode) {
-      runBytecode(instance, memory, message.bytecode.bytes, charge);
+      runBytecode(bytecodeEngine!, message.bytecode.bytes, charge);
     } else {
       (instance.exports._start as () => void)();
     }
@@ -539,16 +542,12 @@ class HostFuelExhausted {}
  * run as `proc_exit` would. Everything the engine returns is checked before it is used.
  */
 function runBytecode(
-  engine: WebAssembly.Instance,
-  memory: WebAssembly.Memory | undefined,
+  { exports, memory }: BytecodeEngine,
   bytes: Uint8Array,
   charge: (units: number) => void,
 ): never {
-  if (!runsBytecode(engine, memory)) throw new WebAssembly.LinkError('the engine cannot run bytecode');
-  const { memory_mcp_alloc: alloc, memory_mcp_eval_bytecode: evaluate } =
-    engine.exports as unknown as BytecodeExports;
   charge(1 + (bytes.length >>> FUEL_COSTS.bulkByteShift));
-  const at = alloc(bytes.length) >>> 0;
+  const at = exports.memory_mcp_alloc(bytes.length) >>> 0;
   // no room (its allocator grows memory, and the cap stops the growth) is the cap's doing; a
   // pointer past the end of its own memory is the engine's fault, a trap
   if (at === 0) throw new BytecodeDoesNotFit(bytes.length);
@@ -558,7 +557,7 @@ function runBytecode(
     );
   }
   new Uint8Array(memory.buffer, at, bytes.length).set(bytes);
-  throw new ProcExit(evaluate(at, bytes.length));
+  throw new ProcExit(exports.memory_mcp_eval_bytecode(at, bytes.length));
 }
 
 /** The engine's allocator had no room for the bytecode. */
@@ -566,22 +565,25 @@ class BytecodeDoesNotFit {
   constructor(readonly bytes: number) {}
 }
 
-interface BytecodeExports {
-  memory_mcp_alloc(size: number): number;
-  memory_mcp_eval_bytecode(at: number, length: number): number;
+interface BytecodeEngine {
+  exports: {
+    memory_mcp_alloc(size: number): number;
+    memory_mcp_eval_bytecode(at: number, length: number): number;
+  };
+  memory: WebAssembly.Memory;
 }
 
-/** Whether a linked engine has what `runBytecode` calls, and the memory it writes to. */
-function runsBytecode(
-  engine: WebAssembly.Instance,
-  memory: WebAssembly.Memory | undefined,
-): memory is WebAssembly.Memory {
-  const exports = engine.exports as Partial<Record<keyof BytecodeExports, unknown>>;
-  return (
-    memory !== undefined &&
-    typeof exports.memory_mcp_alloc === 'function' &&
-    typeof exports.memory_mcp_eval_bytecode === 'function'
-  );
+/** What `runBytecode` calls on a linked engine, or undefined when the engine lacks any of it. */
+function bytecodeEngineOf(engine: WebAssembly.Instance, memory: unknown): BytecodeEngine | undefined {
+  const { memory_mcp_alloc: alloc, memory_mcp_eval_bytecode: evaluate } = engine.exports;
+  if (
+    !(memory instanceof WebAssembly.Memory) ||
+    typeof alloc !== 'function' ||
+    typeof evaluate !== 'function'
+  ) {
+    return undefined;
+  }
+  return { exports: engine.exports as unknown as BytecodeEngine['exports'], memory };
 }
 
 function reply(
